@@ -37,11 +37,12 @@ progress_become_replicate(struct rc_raft *r, struct rc_progress *pr)
 
 /*
  * Sends one AppendEntries to the follower in slot if its state allows: PROBE sends one (even
- * empty) and waits; REPLICATE sends while entries remain and the window has room. Returns true
- * when a message was queued.
+ * empty) and waits; REPLICATE sends while entries remain and the window has room, and an empty
+ * one when allow_empty is set (to find out whether appends were lost). Returns true when a
+ * message was queued.
  */
 static bool
-replication_send_append(struct rc_raft *r, int slot, struct rc_raft_update *u)
+replication_send_append(struct rc_raft *r, int slot, bool allow_empty, struct rc_raft_update *u)
 {
 	struct rc_progress *pr = &r->progress[slot];
 	uint64_t payload_bytes = 0;
@@ -57,7 +58,7 @@ replication_send_append(struct rc_raft *r, int slot, struct rc_raft_update *u)
 	if (pr->next <= r->last_index)
 		n = raft_log_contiguous(r, pr->next, r->cfg.msg_entries_max, r->cfg.msg_bytes_max,
 					&payload_bytes);
-	if (n == 0 && pr->state == RC_PROGRESS_REPLICATE)
+	if (n == 0 && pr->state == RC_PROGRESS_REPLICATE && !allow_empty)
 		return false;
 
 	struct rc_raft_msg m = {
@@ -72,10 +73,10 @@ replication_send_append(struct rc_raft *r, int slot, struct rc_raft_update *u)
 		.entries = n > 0 ? &r->ring[pr->next & RAFT_RING_MASK] : NULL,
 	};
 	raft_send(u, &m);
-	if (pr->state == RC_PROGRESS_REPLICATE) {
+	if (pr->state == RC_PROGRESS_REPLICATE && n > 0) {
 		pr->next += n;
 		rc_inflights_add(&pr->inflights, pr->next - 1, (uint32_t)payload_bytes);
-	} else {
+	} else if (pr->state == RC_PROGRESS_PROBE) {
 		pr->probe_sent = true;
 	}
 	return true;
@@ -88,7 +89,7 @@ replication_bcast_append(struct rc_raft *r, struct rc_raft_update *u)
 	for (int i = 0; i < r->cfg.voter_count; i++) {
 		if (i == r->self_slot)
 			continue;
-		while (replication_send_append(r, i, u))
+		while (replication_send_append(r, i, false, u))
 			;
 	}
 }
@@ -163,7 +164,7 @@ replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m,
 		pr->next = hint + 1 < m->index ? hint + 1 : m->index;
 		if (pr->next < pr->match + 1)
 			pr->next = pr->match + 1;
-		replication_send_append(r, slot, u);
+		replication_send_append(r, slot, false, u);
 		return;
 	}
 	if (m->index > r->last_index)
@@ -182,22 +183,31 @@ replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m,
 	}
 	if (pr->next < m->index + 1)
 		pr->next = m->index + 1;
-	while (replication_send_append(r, slot, u))
+	while (replication_send_append(r, slot, false, u))
 		;
 }
 
-/* A heartbeat answer: the follower lives; a paused prober may try again. */
+/*
+ * A heartbeat answer: the follower lives. If it still lags, appends may have been lost: a
+ * paused prober tries again, and a pipeline frees its oldest slot and sends (an empty append
+ * when nothing is left to send), which the follower rejects if it misses entries.
+ */
 void
 replication_on_heartbeat_resp(struct rc_raft *r, const struct rc_raft_msg *m,
 			      struct rc_raft_update *u)
 {
 	int slot = raft_slot_of(r, m->from);
 	struct rc_progress *pr = &r->progress[slot];
+	struct rc_inflights *in = &pr->inflights;
 
 	pr->recent_active = true;
 	pr->probe_sent = false;
-	if (pr->match < r->last_index)
-		while (replication_send_append(r, slot, u))
+	if (pr->match >= r->last_index)
+		return;
+	if (pr->state == RC_PROGRESS_REPLICATE && rc_inflights_full(in))
+		rc_inflights_free_to(in, in->last_index[in->start]);
+	if (replication_send_append(r, slot, true, u))
+		while (replication_send_append(r, slot, false, u))
 			;
 }
 
@@ -307,9 +317,9 @@ replication_on_heartbeat(struct rc_raft *r, const struct rc_raft_msg *m, struct 
 		.term = r->term,
 	};
 
-	if (m->commit > r->commit) {
-		RAFT_ASSERT_UNMUTATED(m->commit <= r->last_index);
+	/* A correct leader never sends more than our match; clamp anyway, a peer's word is not
+	 * our invariant. */
+	if (m->commit > r->commit)
 		r->commit = m->commit < r->last_index ? m->commit : r->last_index;
-	}
 	raft_send(u, &resp);
 }

@@ -136,7 +136,7 @@ enum rc_event_type {
 	RC_EVENT_PROPOSE = 3,	/* application entries to append (leader only) */
 	RC_EVENT_PERSISTED = 4, /* every write requested so far is durable */
 	RC_EVENT_APPLIED = 5,	/* the state machine applied entries up to an index */
-	RC_EVENT_CAMPAIGN = 6,	/* start an election now (tests, operators) */
+	RC_EVENT_CAMPAIGN = 6,	/* start an election now, skipping pre-vote (tests, operators) */
 };
 
 struct rc_raft_event {
@@ -286,7 +286,8 @@ struct rc_raft {
  * Initialises a node from its configuration and what stable storage holds: the hard state and
  * entries first_index..first_index+count-1 (first_index is 1 on a log never compacted). Pass
  * NULL / 0 for a new node. Returns 0, or -EINVAL when the configuration is out of bounds or the
- * stored state is inconsistent (nothing is changed then). Starts as a follower.
+ * stored state is inconsistent (nothing is changed then). A stored commit beyond the stored log
+ * is lowered to its end (commit is a hint). Starts as a follower.
  */
 int rc_raft_init(struct rc_raft *r, const struct rc_raft_config *cfg,
 		 const struct rc_raft_hard_state *hs, const struct rc_raft_entry *entries,
