@@ -1,0 +1,1971 @@
+/*
+ * The deterministic simulator: one event heap ordered by (time, sequence), nodes that are real
+ * Raft cores driven through raft.h's caller loop, a network of encoded frames from a fixed pool,
+ * a disk per node with a FIFO of pending writes, a client, a fault process and the checkers.
+ * Every random choice comes from the world's PRNG in event order; the trace only reads.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <replicore/assert.h>
+#include <replicore/prng.h>
+#include <replicore/raft.h>
+#include <replicore/wire.h>
+
+#include "checker.h"
+#include "sim.h"
+
+/* Frames in the pool: in flight on the network or waiting on a disk write. */
+#define SIM_PACKETS_MAX 2048u
+#define SIM_FRAME_BYTES RC_FRAME_BYTES_MAX
+/* Pending writes per node, and entries those writes hold; deliveries wait above 3/4 of either. */
+#define SIM_DISK_OPS_MAX 1024u
+#define SIM_DISK_ENTRIES_MAX (1u << 15)
+/* Events: one per packet, plus ticks, disk, restarts (stale ones die at their time), client. */
+#define SIM_EVENTS_MAX (SIM_PACKETS_MAX + 64u * RC_NODES_MAX + 16u)
+/* Proposal ids a world hands out (client, liveness probes and scripted tests). */
+#define SIM_PROPOSALS_CAP (1u << 14)
+#define SIM_CLUSTER_ID 0x5eedu
+#define SIM_NONE UINT32_MAX
+/* Executed updates between two whole-log matching checks. */
+#define SIM_FULL_CHECK_UPDATES 8192u
+/* Liveness: election timeouts (base ticks, skew allowed) a healed cluster gets to commit. */
+#define SIM_LIVENESS_TIMEOUTS 40u
+/* Windows of SIM_LIVENESS_TIMEOUTS a lagging cluster may take in all, progress or not. */
+#define SIM_LIVENESS_WINDOWS_MAX 100u
+#define SIM_CENTI 100u
+
+_Static_assert(SIM_PROPOSALS_CAP >= RC_SIM_PROPOSALS_MAX + 2 * RC_PROPOSE_ENTRIES_MAX,
+	       "client and scripted proposals fit the proposal table");
+_Static_assert(SIM_DISK_ENTRIES_MAX / 4 >= 4 * RC_MSG_ENTRIES_MAX, "a batch fits the headroom");
+
+enum sim_event_kind {
+	SIM_EV_TICK = 1,
+	SIM_EV_DELIVER, /* arg: packet */
+	SIM_EV_DISK,	/* arg: node epoch; the head write of the node's queue is done */
+	SIM_EV_RESTART, /* arg: node epoch at the crash */
+	SIM_EV_FAULT,
+	SIM_EV_CLIENT,
+	SIM_EV_CRASH, /* arg: node epoch when scheduled; power fails before a write is durable */
+};
+
+struct sim_event {
+	uint64_t time;
+	uint64_t seq;
+	uint32_t arg;
+	uint16_t node;
+	uint8_t kind;
+};
+
+struct sim_packet {
+	uint32_t len;
+	uint32_t next; /* free list or a write's chain of frames */
+	uint16_t from;
+	uint16_t to;
+};
+
+/* One pending write: what the update asked to persist and the frames waiting on it. */
+struct sim_disk_op {
+	uint64_t done_time;
+	struct rc_raft_hard_state hs;
+	uint64_t first; /* entries first..last replace the disk log from first on; 0: none */
+	uint64_t last;
+	uint64_t last_term;
+	uint32_t arena_pos;
+	uint32_t pkt_head;
+	uint32_t pkt_tail;
+	bool has_hs;
+};
+
+struct sim_disk {
+	struct rc_raft_hard_state hs;
+	bool hs_written;
+	uint64_t last_index;
+	struct rc_raft_entry *log; /* [RC_LOG_ENTRIES_MAX]: index i at log[i] */
+	struct sim_disk_op *ops;   /* [SIM_DISK_OPS_MAX] FIFO ring */
+	uint32_t op_head;
+	uint32_t op_count;
+	struct rc_raft_entry *arena; /* [SIM_DISK_ENTRIES_MAX] ring of the ops' entries */
+	uint32_t arena_head;
+	uint32_t arena_used;
+	uint64_t last_done; /* done time of the newest op: writes finish in order */
+	uint32_t latency_min;
+	uint32_t latency_max;
+	uint32_t stall_per_million;
+};
+
+struct sim_node {
+	struct rc_raft *raft;
+	struct rc_raft_config cfg;
+	uint64_t seed;
+	struct sim_disk disk;
+	bool up;
+	uint32_t epoch; /* lives so far; a crash starts the next */
+	uint64_t tick_centi;
+	uint32_t tick_period_centi;
+	uint64_t frame_seq;
+	uint64_t applied_index;
+	uint64_t applied_count;
+	uint8_t seen_role; /* for the trace */
+	uint64_t seen_term;
+	uint64_t seen_commit;
+};
+
+struct sim_proposal {
+	uint64_t index; /* 0: refused */
+	uint64_t term;	/* term the leader gave it */
+	uint32_t epoch;
+	uint16_t node;
+	bool acked;
+};
+
+/* Fault parameters of one world, drawn from its seed within the enabled classes. */
+struct sim_params {
+	uint32_t delay_min;
+	uint32_t delay_max;
+	uint32_t tail_per_million;
+	uint32_t tail_max;
+	uint32_t drop_per_million;
+	uint32_t dup_per_million;
+	bool reorder;
+	uint32_t fault_weight[3]; /* partition, oneway, crash */
+	uint32_t fault_gap_min;
+	uint32_t fault_gap_max;
+	uint32_t down_max;
+	uint32_t crash_write_per_million; /* crash a node while a hard-state write is pending */
+	uint32_t client_gap_min;
+	uint32_t client_gap_max;
+};
+
+/* Scratch for the payload callback: one 8-byte slot per entry of a frame. */
+struct sim_payload_scratch {
+	uint32_t next;
+	uint8_t bytes[RC_MSG_ENTRIES_MAX][8];
+};
+
+struct rc_sim {
+	struct rc_sim_config cfg;
+	struct rc_prng prng;
+	uint64_t now;
+	uint64_t event_seq;
+	struct sim_event *heap;
+	uint32_t heap_count;
+	struct sim_packet *packets;
+	uint8_t *frames;
+	uint32_t free_head;
+	uint16_t node_count;
+	uint16_t nodes_allocated;
+	struct sim_node nodes[RC_NODES_MAX]; /* node id i at nodes[i - 1] */
+	uint32_t group_mask;		     /* partition: ids in the mask | the rest; 0: none */
+	uint32_t cut_to[RC_NODES_MAX + 1];   /* bit to set: from -> to dropped */
+	uint64_t link_last[RC_NODES_MAX + 1][RC_NODES_MAX + 1];
+	struct sim_params p;
+	bool faults_on;
+	bool client_on;
+	struct sim_proposal *proposals; /* proposal ref r at proposals[r - 1] */
+	uint32_t proposal_count;
+	uint32_t client_entries;
+	uint64_t acked_index_max; /* highest index of an acknowledged proposal */
+	uint64_t heal_time;	  /* when the liveness phase began */
+	uint64_t updates;
+	struct rc_sim_stats stats;
+	FILE *trace;
+	struct rc_checker checker;
+	struct rc_raft_update update;
+	struct rc_raft_entry rx_entries[RC_MSG_ENTRIES_MAX];
+	const uint8_t *rx_payloads[RC_MSG_ENTRIES_MAX];
+	struct rc_raft_entry propose_entries[RC_PROPOSE_ENTRIES_MAX];
+	struct sim_payload_scratch scratch;
+};
+
+static const char *const sim_fault_names[] = {
+	"drop", "dup", "reorder", "partition", "oneway", "crash", "skew", "disk",
+};
+
+_Static_assert(sizeof(sim_fault_names) / sizeof(sim_fault_names[0]) == 8, "one name per class");
+
+/* ---- Small helpers ------------------------------------------------------------------------- */
+
+/* The node with id (1..node_count). */
+static struct sim_node *
+sim_node(struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	return &s->nodes[id - 1];
+}
+
+/* A value in [lo, hi] from the world's PRNG; lo <= hi. */
+static uint64_t
+sim_between(struct rc_sim *s, uint64_t lo, uint64_t hi)
+{
+	RC_ASSERT(lo <= hi);
+	return lo + rc_prng_below(&s->prng, hi - lo + 1);
+}
+
+/* True with probability per_million / 1e6; draws nothing when the rate is 0. */
+static bool
+sim_chance(struct rc_sim *s, uint32_t per_million)
+{
+	return per_million != 0 && rc_prng_chance(&s->prng, per_million);
+}
+
+/* Writes one trace line "[  time] text" when a trace sink is set. */
+__attribute__((format(printf, 2, 3))) static void
+sim_trace(struct rc_sim *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->trace == NULL)
+		return;
+	fprintf(s->trace, "[%6" PRIu64 "] ", s->now);
+	va_start(ap, fmt);
+	vfprintf(s->trace, fmt, ap);
+	va_end(ap);
+	fputc('\n', s->trace);
+}
+
+/* Describes a message for the trace: "append t3 prev 5/3 n=2 commit 4". */
+static void
+sim_msg_text(char *buf, size_t size, const struct rc_raft_msg *m)
+{
+	const char *name = rc_raft_msg_name(m->type);
+
+	switch (m->type) {
+	case RC_MSG_APPEND:
+		snprintf(buf, size,
+			 "%s t%" PRIu64 " prev %" PRIu64 "/%" PRIu64 " n=%u commit %" PRIu64, name,
+			 m->term, m->index, m->log_term, m->entry_count, m->commit);
+		break;
+	case RC_MSG_APPEND_RESP:
+		if (m->reject)
+			snprintf(buf, size,
+				 "%s t%" PRIu64 " reject %" PRIu64 " hint %" PRIu64 "/%" PRIu64,
+				 name, m->term, m->index, m->hint_index, m->log_term);
+		else
+			snprintf(buf, size, "%s t%" PRIu64 " index %" PRIu64, name, m->term,
+				 m->index);
+		break;
+	case RC_MSG_VOTE:
+	case RC_MSG_PREVOTE:
+		snprintf(buf, size, "%s t%" PRIu64 " last %" PRIu64 "/%" PRIu64, name, m->term,
+			 m->index, m->log_term);
+		break;
+	case RC_MSG_VOTE_RESP:
+	case RC_MSG_PREVOTE_RESP:
+		snprintf(buf, size, "%s t%" PRIu64 " %s", name, m->term,
+			 m->reject ? "rejected" : "granted");
+		break;
+	case RC_MSG_HEARTBEAT:
+		snprintf(buf, size, "%s t%" PRIu64 " commit %" PRIu64, name, m->term, m->commit);
+		break;
+	default:
+		snprintf(buf, size, "%s t%" PRIu64, name, m->term);
+		break;
+	}
+}
+
+/* Lists the ids of mask as "{1,2}" (or of the complement when invert) into buf. */
+static void
+sim_group_text(const struct rc_sim *s, char *buf, size_t size, uint32_t mask, bool invert)
+{
+	size_t len = 0;
+	uint16_t id;
+
+	len += (size_t)snprintf(buf, size, "{");
+	for (id = 1; id <= s->node_count && len < size; id++) {
+		if ((((mask >> id) & 1u) != 0) == invert)
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%u", len > 1 ? "," : "", id);
+	}
+	if (len < size)
+		snprintf(buf + len, size - len, "}");
+}
+
+/* ---- Event heap ---------------------------------------------------------------------------- */
+
+/* True when event a comes before b: earlier time, then earlier scheduling. */
+static bool
+heap_before(const struct sim_event *a, const struct sim_event *b)
+{
+	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+/* Schedules an event at time (>= now). */
+static void
+sim_schedule(struct rc_sim *s, uint64_t time, uint8_t kind, uint16_t node, uint32_t arg)
+{
+	struct sim_event ev = {
+		.time = time, .seq = s->event_seq++, .arg = arg, .node = node, .kind = kind
+	};
+	uint32_t i = s->heap_count++;
+
+	RC_ASSERT(time >= s->now);
+	RC_ASSERT(s->heap_count <= SIM_EVENTS_MAX);
+	while (i > 0 && heap_before(&ev, &s->heap[(i - 1) / 2])) {
+		s->heap[i] = s->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->heap[i] = ev;
+}
+
+/* Removes and returns the earliest event; the heap must not be empty. */
+static struct sim_event
+sim_pop(struct rc_sim *s)
+{
+	struct sim_event top = s->heap[0];
+	struct sim_event last;
+	uint32_t i = 0;
+
+	RC_ASSERT(s->heap_count > 0);
+	last = s->heap[--s->heap_count];
+	for (;;) {
+		uint32_t child = 2 * i + 1;
+
+		if (child >= s->heap_count)
+			break;
+		if (child + 1 < s->heap_count && heap_before(&s->heap[child + 1], &s->heap[child]))
+			child++;
+		if (!heap_before(&s->heap[child], &last))
+			break;
+		s->heap[i] = s->heap[child];
+		i = child;
+	}
+	if (s->heap_count > 0)
+		s->heap[i] = last;
+	return top;
+}
+
+/* ---- Packets and the network --------------------------------------------------------------- */
+
+/* Takes a packet from the pool; SIM_NONE when it is empty. */
+static uint32_t
+packet_alloc(struct rc_sim *s)
+{
+	uint32_t idx = s->free_head;
+
+	if (idx != SIM_NONE)
+		s->free_head = s->packets[idx].next;
+	return idx;
+}
+
+static void
+packet_free(struct rc_sim *s, uint32_t idx)
+{
+	RC_ASSERT(idx < SIM_PACKETS_MAX);
+	s->packets[idx].next = s->free_head;
+	s->free_head = idx;
+}
+
+static uint8_t *
+packet_frame(struct rc_sim *s, uint32_t idx)
+{
+	return s->frames + (size_t)idx * SIM_FRAME_BYTES;
+}
+
+/* Gives the encoder an entry's payload: its ref as 8 little-endian bytes. */
+static const void *
+sim_payload(void *ctx, const struct rc_raft_entry *entry)
+{
+	struct sim_payload_scratch *sc = ctx;
+	uint8_t *b = sc->bytes[sc->next++ % RC_MSG_ENTRIES_MAX];
+	uint32_t k;
+
+	RC_ASSERT(entry->bytes == 8);
+	for (k = 0; k < 8; k++)
+		b[k] = (uint8_t)(entry->ref >> (8 * k));
+	return b;
+}
+
+/* Encodes message m of node id into a fresh packet. Returns it, or SIM_NONE (dropped, counted)
+ * when the pool is empty. */
+static uint32_t
+net_encode(struct rc_sim *s, uint16_t id, const struct rc_raft_msg *m)
+{
+	struct sim_node *n = sim_node(s, id);
+	uint32_t idx;
+	int32_t len;
+
+	RC_ASSERT(m->from == id && m->to >= 1 && m->to <= s->node_count && m->to != id);
+	idx = packet_alloc(s);
+	if (idx == SIM_NONE) {
+		s->stats.pool_full++;
+		s->stats.msgs_dropped++;
+		sim_trace(s, "n%u > n%u %s dropped: packet pool full", id, m->to,
+			  rc_raft_msg_name(m->type));
+		return SIM_NONE;
+	}
+	s->scratch.next = 0;
+	len = rc_wire_encode(packet_frame(s, idx), SIM_FRAME_BYTES, SIM_CLUSTER_ID, ++n->frame_seq,
+			     m, sim_payload, &s->scratch);
+	RC_ASSERT(len > 0);
+	s->packets[idx].len = (uint32_t)len;
+	s->packets[idx].from = id;
+	s->packets[idx].to = m->to;
+	return idx;
+}
+
+/* True when the partition or a one-way cut drops messages from -> to. */
+static bool
+net_blocked(const struct rc_sim *s, uint16_t from, uint16_t to)
+{
+	if (s->group_mask != 0 && ((s->group_mask >> from) & 1u) != ((s->group_mask >> to) & 1u))
+		return true;
+	return (s->cut_to[from] >> to) & 1u;
+}
+
+/* The delivery time of a packet sent now on from -> to: a delay in [min, max], sometimes a long
+ * tail when messages reorder; FIFO per link when they do not. */
+static uint64_t
+net_arrival(struct rc_sim *s, uint16_t from, uint16_t to)
+{
+	uint64_t t = s->now + sim_between(s, s->p.delay_min, s->p.delay_max);
+
+	if (s->p.reorder) {
+		if (sim_chance(s, s->p.tail_per_million))
+			t += sim_between(s, 1, s->p.tail_max);
+		return t;
+	}
+	if (t < s->link_last[from][to])
+		t = s->link_last[from][to];
+	s->link_last[from][to] = t;
+	return t;
+}
+
+/* Copies packet idx into a new one; SIM_NONE when the pool is empty. */
+static uint32_t
+net_clone(struct rc_sim *s, uint32_t idx)
+{
+	uint32_t dup = packet_alloc(s);
+
+	if (dup == SIM_NONE) {
+		s->stats.pool_full++;
+		return SIM_NONE;
+	}
+	s->packets[dup] = s->packets[idx];
+	memcpy(packet_frame(s, dup), packet_frame(s, idx), s->packets[idx].len);
+	return dup;
+}
+
+/* Traces a frame leaving its sender (decoded again, so the trace shows what the wire holds). */
+static void
+net_trace_send(struct rc_sim *s, uint32_t idx, bool after_persist, const char *note)
+{
+	struct rc_wire_header h;
+	struct rc_raft_msg m;
+	char text[160];
+
+	if (s->trace == NULL)
+		return;
+	RC_ASSERT(rc_wire_decode(packet_frame(s, idx), s->packets[idx].len, &h, &m, s->rx_entries,
+				 s->rx_payloads, RC_MSG_ENTRIES_MAX) == RC_WIRE_OK);
+	sim_msg_text(text, sizeof(text), &m);
+	sim_trace(s, "n%u > n%u %s%s%s", h.from, h.to, text,
+		  after_persist ? " (after persist)" : "", note);
+}
+
+/* Puts packet idx on the network: maybe dropped, maybe duplicated, delivered after a delay. */
+static void
+net_transmit(struct rc_sim *s, uint32_t idx, bool after_persist)
+{
+	struct sim_packet *pk = &s->packets[idx];
+	uint32_t dup;
+
+	if (s->faults_on && sim_chance(s, s->p.drop_per_million)) {
+		net_trace_send(s, idx, after_persist, " dropped");
+		s->stats.msgs_dropped++;
+		packet_free(s, idx);
+		return;
+	}
+	net_trace_send(s, idx, after_persist, "");
+	s->stats.msgs_sent++;
+	if (s->faults_on && sim_chance(s, s->p.dup_per_million)) {
+		dup = net_clone(s, idx);
+		if (dup != SIM_NONE) {
+			s->stats.msgs_sent++;
+			sim_schedule(s, net_arrival(s, pk->from, pk->to), SIM_EV_DELIVER, pk->to,
+				     dup);
+		}
+	}
+	sim_schedule(s, net_arrival(s, pk->from, pk->to), SIM_EV_DELIVER, pk->to, idx);
+}
+
+/* Decodes packet idx (the sim's own frame: it must decode) into *m with refs from payloads. */
+static void
+net_decode(struct rc_sim *s, uint32_t idx, struct rc_raft_msg *m)
+{
+	struct rc_wire_header h;
+	enum rc_wire_error err;
+	uint32_t i;
+	uint32_t k;
+
+	err = rc_wire_decode(packet_frame(s, idx), s->packets[idx].len, &h, m, s->rx_entries,
+			     s->rx_payloads, RC_MSG_ENTRIES_MAX);
+	RC_ASSERT(err == RC_WIRE_OK);
+	RC_ASSERT(h.from == s->packets[idx].from && h.to == s->packets[idx].to);
+	for (i = 0; i < m->entry_count; i++) {
+		struct rc_raft_entry *e = &s->rx_entries[i];
+
+		e->ref = 0;
+		if (e->type != RC_ENTRY_NORMAL)
+			continue;
+		RC_ASSERT(e->bytes == 8);
+		for (k = 0; k < 8; k++)
+			e->ref |= (uint64_t)s->rx_payloads[i][k] << (8 * k);
+	}
+}
+
+/* ---- Nodes: steps and updates -------------------------------------------------------------- */
+
+static void node_execute(struct rc_sim *s, uint16_t id);
+
+/* Starts a batch of steps on node id: an empty update. */
+static void
+node_begin(struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(sim_node(s, id)->up);
+	rc_raft_update_reset(&s->update);
+	rc_checker_batch_begin(&s->checker, id);
+}
+
+/* Steps one event on node id into the current update and runs the per-step checks. */
+static void
+node_step(struct rc_sim *s, uint16_t id, const struct rc_raft_event *ev)
+{
+	RC_ASSERT(rc_raft_update_has_room(&s->update));
+	rc_raft_step(sim_node(s, id)->raft, ev, &s->update);
+	s->stats.steps++;
+	rc_checker_after_step(&s->checker, id);
+}
+
+/* Steps a single event on node id and executes the update. */
+static void
+node_event(struct rc_sim *s, uint16_t id, const struct rc_raft_event *ev)
+{
+	node_begin(s, id);
+	node_step(s, id, ev);
+	node_execute(s, id);
+}
+
+/* A write's latency on node id's disk: in [min, max], rarely a stall. */
+static uint64_t
+disk_latency(struct rc_sim *s, struct sim_disk *d)
+{
+	uint64_t t = sim_between(s, d->latency_min, d->latency_max);
+
+	if (sim_chance(s, d->stall_per_million))
+		t += sim_between(s, 100, 600);
+	return t;
+}
+
+/* Copies the update's entry range of node id into a new write op. */
+static void
+disk_copy_entries(struct rc_sim *s, uint16_t id, struct sim_disk_op *op)
+{
+	struct sim_node *n = sim_node(s, id);
+	struct sim_disk *d = &n->disk;
+	const struct rc_raft_update *u = &s->update;
+	uint64_t count = u->persist_last - u->persist_first + 1;
+	uint64_t i;
+
+	RC_ASSERT(u->persist_first >= 1 && u->persist_first <= u->persist_last);
+	RC_ASSERT(d->arena_used + count <= SIM_DISK_ENTRIES_MAX);
+	op->first = u->persist_first;
+	op->last = u->persist_last;
+	op->arena_pos = (d->arena_head + d->arena_used) % SIM_DISK_ENTRIES_MAX;
+	for (i = 0; i < count; i++) {
+		const struct rc_raft_entry *e = rc_raft_entry_at(n->raft, u->persist_first + i);
+
+		RC_ASSERT(e != NULL);
+		d->arena[(op->arena_pos + i) % SIM_DISK_ENTRIES_MAX] = *e;
+		op->last_term = e->term;
+	}
+	d->arena_used += (uint32_t)count;
+}
+
+/* Encodes the update's after-persist messages of node id and chains them to op. */
+static void
+disk_hold_msgs(struct rc_sim *s, uint16_t id, struct sim_disk_op *op)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->update.msg_after_persist_count; i++) {
+		uint32_t idx = net_encode(s, id, &s->update.msgs_after_persist[i]);
+
+		if (idx == SIM_NONE)
+			continue;
+		s->packets[idx].next = SIM_NONE;
+		if (op->pkt_tail == SIM_NONE)
+			op->pkt_head = idx;
+		else
+			s->packets[op->pkt_tail].next = idx;
+		op->pkt_tail = idx;
+	}
+}
+
+/* Queues the update's write (hard state, entries, held messages) on node id's disk. */
+static void
+disk_enqueue(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+	struct sim_disk *d = &n->disk;
+	struct sim_disk_op *op;
+	uint64_t done;
+
+	RC_ASSERT(d->op_count < SIM_DISK_OPS_MAX);
+	op = &d->ops[(d->op_head + d->op_count) % SIM_DISK_OPS_MAX];
+	memset(op, 0, sizeof(*op));
+	op->pkt_head = SIM_NONE;
+	op->pkt_tail = SIM_NONE;
+	if (s->update.flags & RC_UPDATE_HARD_STATE) {
+		op->has_hs = true;
+		op->hs = s->update.hard_state;
+	}
+	if (s->update.flags & RC_UPDATE_ENTRIES)
+		disk_copy_entries(s, id, op);
+	disk_hold_msgs(s, id, op);
+	done = s->now + disk_latency(s, d);
+	if (done < d->last_done)
+		done = d->last_done;
+	d->last_done = done;
+	op->done_time = done;
+	if (d->op_count++ == 0)
+		sim_schedule(s, done, SIM_EV_DISK, id, n->epoch);
+	if (op->has_hs && s->faults_on && sim_chance(s, s->p.crash_write_per_million))
+		sim_schedule(s, sim_between(s, s->now, done - 1), SIM_EV_CRASH, id, n->epoch);
+}
+
+/* Frees the frames chained from head. */
+static void
+disk_free_chain(struct rc_sim *s, uint32_t head)
+{
+	while (head != SIM_NONE) {
+		uint32_t next = s->packets[head].next;
+
+		packet_free(s, head);
+		head = next;
+	}
+}
+
+/* Applies a finished write to node id's disk image. Returns false on a contract violation. */
+static bool
+disk_apply(struct rc_sim *s, uint16_t id, const struct sim_disk_op *op)
+{
+	struct sim_disk *d = &sim_node(s, id)->disk;
+	uint64_t i;
+
+	if (op->has_hs) {
+		d->hs = op->hs;
+		d->hs_written = true;
+	}
+	if (op->first == 0)
+		return true;
+	if (op->first > d->last_index + 1) {
+		rc_checker_fail(&s->checker,
+				"persist-contract: n%u write of %" PRIu64 "..%" PRIu64
+				" leaves a gap after disk last index %" PRIu64,
+				id, op->first, op->last, d->last_index);
+		return false;
+	}
+	RC_ASSERT(op->last < RC_LOG_ENTRIES_MAX);
+	for (i = op->first; i <= op->last; i++)
+		d->log[i] = d->arena[(op->arena_pos + i - op->first) % SIM_DISK_ENTRIES_MAX];
+	d->last_index = op->last;
+	d->arena_head = (d->arena_head + (uint32_t)(op->last - op->first + 1)) %
+			SIM_DISK_ENTRIES_MAX;
+	d->arena_used -= (uint32_t)(op->last - op->first + 1);
+	return true;
+}
+
+/* The head write of node id finished: disk image, held frames out, then RC_EVENT_PERSISTED. */
+static void
+disk_complete(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+	struct sim_disk *d = &n->disk;
+	struct sim_disk_op op = d->ops[d->op_head];
+	struct rc_raft_event ev = { .type = RC_EVENT_PERSISTED };
+	uint32_t idx;
+
+	RC_ASSERT(d->op_count > 0 && n->up);
+	d->op_head = (d->op_head + 1) % SIM_DISK_OPS_MAX;
+	d->op_count--;
+	if (d->op_count > 0)
+		sim_schedule(s, d->ops[d->op_head].done_time, SIM_EV_DISK, id, n->epoch);
+	if (!disk_apply(s, id, &op))
+		return;
+	sim_trace(s, "n%u persisted%s log %" PRIu64 "/%" PRIu64, id,
+		  op.has_hs ? " hard state," : "", op.last, op.last_term);
+	for (idx = op.pkt_head; idx != SIM_NONE;) {
+		uint32_t next = s->packets[idx].next;
+
+		net_transmit(s, idx, true);
+		idx = next;
+	}
+	ev.persisted.index = op.last;
+	ev.persisted.term = op.last_term;
+	node_event(s, id, &ev);
+}
+
+/* Drops every pending write of node id (a crash) with the frames that waited on them. */
+static void
+disk_lose_pending(struct rc_sim *s, uint16_t id)
+{
+	struct sim_disk *d = &sim_node(s, id)->disk;
+
+	while (d->op_count > 0) {
+		disk_free_chain(s, d->ops[d->op_head].pkt_head);
+		d->op_head = (d->op_head + 1) % SIM_DISK_OPS_MAX;
+		d->op_count--;
+	}
+	d->arena_head = 0;
+	d->arena_used = 0;
+	d->last_done = s->now;
+}
+
+/* True when node id's write queue is so full that deliveries to it must wait. */
+static bool
+disk_busy(struct rc_sim *s, uint16_t id)
+{
+	const struct sim_disk *d = &sim_node(s, id)->disk;
+
+	return d->op_count > SIM_DISK_OPS_MAX * 3 / 4 ||
+	       d->arena_used > SIM_DISK_ENTRIES_MAX * 3 / 4;
+}
+
+/* Acknowledges the proposal behind entry e when node id is the leader it was given to. */
+static void
+client_on_apply(struct rc_sim *s, uint16_t id, uint64_t index, const struct rc_raft_entry *e)
+{
+	struct sim_proposal *p;
+
+	if (e->type != RC_ENTRY_NORMAL || e->ref == 0 || e->ref > s->proposal_count)
+		return;
+	p = &s->proposals[e->ref - 1];
+	if (p->acked || p->node != id || p->epoch != sim_node(s, id)->epoch || p->index != index)
+		return;
+	p->acked = true;
+	s->stats.acknowledged++;
+	if (index > s->acked_index_max)
+		s->acked_index_max = index;
+}
+
+/* Applies the update's committed range to node id's state machine. */
+static void
+node_apply(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+	uint64_t i;
+
+	for (i = s->update.apply_first; i <= s->update.apply_last; i++) {
+		const struct rc_raft_entry *e;
+
+		rc_checker_on_apply(&s->checker, id, i);
+		if (s->checker.violated)
+			return;
+		e = rc_raft_entry_at(n->raft, i);
+		n->applied_index = i;
+		n->applied_count++;
+		client_on_apply(s, id, i, e);
+	}
+}
+
+/* Traces role, term and commit changes of node id. */
+static void
+node_trace_state(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+	const struct rc_raft *r = n->raft;
+
+	if (r->role != n->seen_role || r->term != n->seen_term)
+		sim_trace(s, "n%u role %s t%" PRIu64, id, rc_raft_role_name(r->role), r->term);
+	if (r->commit != n->seen_commit)
+		sim_trace(s, "n%u commit %" PRIu64, id, r->commit);
+	n->seen_role = r->role;
+	n->seen_term = r->term;
+	n->seen_commit = r->commit;
+}
+
+/* Executes the update of node id's batch (raft.h's loop, steps 2 to 5); returns apply_last, or
+ * 0 when nothing was applied. */
+static uint64_t
+node_execute_once(struct rc_sim *s, uint16_t id)
+{
+	struct rc_raft_update *u = &s->update;
+	uint32_t i;
+
+	rc_checker_batch_end(&s->checker, id, u);
+	if (s->checker.violated)
+		return 0;
+	if (++s->updates % SIM_FULL_CHECK_UPDATES == 0)
+		rc_checker_full(&s->checker);
+	node_trace_state(s, id);
+	if ((u->flags & (RC_UPDATE_HARD_STATE | RC_UPDATE_ENTRIES)) || u->msg_after_persist_count)
+		disk_enqueue(s, id);
+	for (i = 0; i < u->msg_count; i++) {
+		uint32_t idx = net_encode(s, id, &u->msgs[i]);
+
+		if (idx != SIM_NONE)
+			net_transmit(s, idx, false);
+	}
+	if (!(u->flags & RC_UPDATE_APPLY))
+		return 0;
+	node_apply(s, id);
+	return s->checker.violated ? 0 : u->apply_last;
+}
+
+/* Executes node id's update, then reports what was applied (RC_EVENT_APPLIED) until the core
+ * has nothing more to apply. */
+static void
+node_execute(struct rc_sim *s, uint16_t id)
+{
+	uint64_t applied = node_execute_once(s, id);
+
+	while (applied != 0) {
+		struct rc_raft_event ev = { .type = RC_EVENT_APPLIED };
+
+		ev.applied.index = applied;
+		node_begin(s, id);
+		node_step(s, id, &ev);
+		applied = node_execute_once(s, id);
+	}
+}
+
+/* Creates or re-creates node id's core from its disk. Returns false on a violation. */
+static bool
+node_boot(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+	struct sim_disk *d = &n->disk;
+	int rc;
+
+	n->cfg.seed = n->seed + (uint64_t)n->epoch * 0x9e3779b97f4a7c15ull;
+	rc = rc_raft_init(n->raft, &n->cfg, d->hs_written ? &d->hs : NULL,
+			  d->last_index > 0 ? &d->log[1] : NULL, 1, d->last_index);
+	if (rc != 0) {
+		rc_checker_fail(&s->checker,
+				"restart: n%u refused its own disk (rc_raft_init %d): term %" PRIu64
+				" vote %u log 1..%" PRIu64,
+				id, rc, d->hs.term, d->hs.vote, d->last_index);
+		return false;
+	}
+	n->up = true;
+	n->applied_index = n->raft->applied;
+	n->applied_count = 0;
+	n->seen_role = n->raft->role;
+	n->seen_term = n->raft->term;
+	n->seen_commit = n->raft->commit;
+	rc_checker_on_start(&s->checker, id);
+	return !s->checker.violated;
+}
+
+/* ---- Faults, client and clock -------------------------------------------------------------- */
+
+/* Crashes node id: volatile state, pending writes and their frames are lost. */
+void
+rc_sim_crash(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+
+	if (!n->up)
+		return;
+	sim_trace(s, "crash n%u (t%" PRIu64 " %s, disk log %" PRIu64 ", %u writes lost)", id,
+		  n->raft->term, rc_raft_role_name(n->raft->role), n->disk.last_index,
+		  n->disk.op_count);
+	n->up = false;
+	n->epoch++;
+	disk_lose_pending(s, id);
+	rc_checker_on_crash(&s->checker, id);
+	s->stats.crashes++;
+}
+
+/* Restarts node id from its disk. Returns false on a violation. */
+bool
+rc_sim_restart(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+
+	if (n->up)
+		return !s->checker.violated;
+	if (!node_boot(s, id))
+		return false;
+	sim_trace(s, "restart n%u (t%" PRIu64 " vote %u, log %" PRIu64 ", commit %" PRIu64 ")", id,
+		  n->raft->term, n->raft->vote, n->raft->last_index, n->raft->commit);
+	return true;
+}
+
+/* The up leader with the highest term, 0 when none. */
+uint16_t
+rc_sim_leader(const struct rc_sim *s)
+{
+	uint16_t best = 0;
+	uint64_t term = 0;
+	uint16_t id;
+
+	for (id = 1; id <= s->node_count; id++) {
+		const struct sim_node *n = &s->nodes[id - 1];
+
+		if (n->up && n->raft->role == RC_ROLE_LEADER && n->raft->term >= term) {
+			best = id;
+			term = n->raft->term;
+		}
+	}
+	return best;
+}
+
+/* A random up leader (stale ones included: proposals to them must never be acknowledged
+ * wrongly), 0 when none. */
+static uint16_t
+sim_any_leader(struct rc_sim *s)
+{
+	uint16_t ids[RC_NODES_MAX];
+	uint16_t count = 0;
+	uint16_t id;
+
+	for (id = 1; id <= s->node_count; id++) {
+		const struct sim_node *n = sim_node(s, id);
+
+		if (n->up && n->raft->role == RC_ROLE_LEADER)
+			ids[count++] = id;
+	}
+	return count == 0 ? 0 : ids[rc_prng_below(&s->prng, count)];
+}
+
+/* Proposes count fresh entries to node id (up). Returns how many it accepted. */
+static uint32_t
+sim_propose_to(struct rc_sim *s, uint16_t id, uint32_t count, uint64_t *first_index)
+{
+	struct rc_raft_event ev = { .type = RC_EVENT_PROPOSE };
+	uint32_t first_ref = s->proposal_count + 1;
+	uint32_t accepted;
+	uint32_t i;
+
+	RC_ASSERT(count >= 1 && count <= RC_PROPOSE_ENTRIES_MAX);
+	if (s->proposal_count + count > SIM_PROPOSALS_CAP)
+		return 0;
+	for (i = 0; i < count; i++) {
+		s->propose_entries[i] = (struct rc_raft_entry){ .ref = first_ref + i,
+								.bytes = 8,
+								.type = RC_ENTRY_NORMAL };
+		s->proposals[first_ref - 1 + i] = (struct sim_proposal){ .node = id };
+	}
+	s->proposal_count += count;
+	ev.propose.entries = s->propose_entries;
+	ev.propose.count = count;
+	node_begin(s, id);
+	node_step(s, id, &ev);
+	accepted = (s->update.flags & RC_UPDATE_PROPOSED) ? s->update.propose_accepted : 0;
+	RC_ASSERT(accepted <= count);
+	for (i = 0; i < accepted; i++) {
+		s->proposals[first_ref - 1 + i].index = s->update.propose_first + i;
+		s->proposals[first_ref - 1 + i].epoch = sim_node(s, id)->epoch;
+		s->proposals[first_ref - 1 + i].term = s->update.propose_term;
+	}
+	if (first_index != NULL)
+		*first_index = accepted > 0 ? s->update.propose_first : 0;
+	s->stats.proposed += accepted;
+	sim_trace(s, "n%u propose refs %u..%u: %u accepted at %" PRIu64 " t%" PRIu64, id, first_ref,
+		  first_ref + count - 1, accepted, accepted ? s->update.propose_first : 0,
+		  accepted ? s->update.propose_term : 0);
+	node_execute(s, id);
+	return accepted;
+}
+
+/* The client: a batch of 1..4 entries to some leader, then the next visit. */
+static void
+sim_on_client(struct rc_sim *s)
+{
+	uint16_t id;
+	uint32_t count;
+
+	if (!s->client_on || s->client_entries >= RC_SIM_PROPOSALS_MAX)
+		return;
+	id = sim_any_leader(s);
+	if (id != 0) {
+		count = (uint32_t)sim_between(s, 1, 4);
+		if (count > RC_SIM_PROPOSALS_MAX - s->client_entries)
+			count = RC_SIM_PROPOSALS_MAX - s->client_entries;
+		s->client_entries += count;
+		sim_propose_to(s, id, count, NULL);
+	}
+	sim_schedule(s, s->now + sim_between(s, s->p.client_gap_min, s->p.client_gap_max),
+		     SIM_EV_CLIENT, 0, 0);
+}
+
+/* Nodes that are down now. */
+static uint32_t
+sim_down_count(const struct rc_sim *s)
+{
+	uint32_t count = 0;
+	uint16_t id;
+
+	for (id = 1; id <= s->node_count; id++)
+		count += s->nodes[id - 1].up ? 0 : 1;
+	return count;
+}
+
+/* Seeded fault: heal the partition, or split the cluster (often isolating the leader). */
+static void
+sim_fault_partition(struct rc_sim *s)
+{
+	uint32_t all = ((1u << s->node_count) - 1) << 1;
+	uint16_t leader = rc_sim_leader(s);
+
+	if (s->node_count < 2)
+		return;
+	if (s->group_mask != 0 && sim_chance(s, 600000)) {
+		rc_sim_heal(s);
+		return;
+	}
+	if (leader != 0 && sim_chance(s, 400000)) {
+		rc_sim_isolate(s, leader);
+		return;
+	}
+	rc_sim_partition(s, ((uint32_t)sim_between(s, 1, (1u << s->node_count) - 2) << 1) & all);
+}
+
+/* Seeded fault: clear the one-way cuts, or cut one more link (often around the leader). */
+static void
+sim_fault_oneway(struct rc_sim *s)
+{
+	uint16_t from;
+	uint16_t to;
+	uint16_t leader = rc_sim_leader(s);
+	uint32_t any = 0;
+
+	if (s->node_count < 2)
+		return;
+	for (from = 1; from <= s->node_count; from++)
+		any |= s->cut_to[from];
+	if (any != 0 && sim_chance(s, 400000)) {
+		memset(s->cut_to, 0, sizeof(s->cut_to));
+		sim_trace(s, "one-way cuts healed");
+		return;
+	}
+	from = (uint16_t)sim_between(s, 1, s->node_count);
+	if (leader != 0 && sim_chance(s, 500000))
+		from = leader;
+	to = (uint16_t)sim_between(s, 1, s->node_count - 1u);
+	if (to >= from)
+		to++;
+	if (sim_chance(s, 500000)) {
+		uint16_t t = from;
+
+		from = to;
+		to = t;
+	}
+	rc_sim_cut(s, from, to);
+}
+
+/* Crashes node id (up) unless too many are down, and schedules its restart. */
+static void
+sim_crash_for_a_while(struct rc_sim *s, uint16_t id)
+{
+	uint64_t down = sim_between(s, 20, s->p.down_max);
+
+	if (sim_down_count(s) >= (s->node_count + 1u) / 2 || !sim_node(s, id)->up)
+		return;
+	rc_sim_crash(s, id);
+	sim_schedule(s, s->now + down, SIM_EV_RESTART, id, sim_node(s, id)->epoch);
+}
+
+/* Seeded fault: crash a node (often the leader) and schedule its restart. */
+static void
+sim_fault_crash(struct rc_sim *s)
+{
+	uint16_t leader = rc_sim_leader(s);
+	uint16_t id = (uint16_t)sim_between(s, 1, s->node_count);
+
+	if (leader != 0 && sim_chance(s, 300000))
+		id = leader;
+	sim_crash_for_a_while(s, id);
+}
+
+/* The fault process: one seeded action among the enabled classes, then the next visit. */
+static void
+sim_on_fault(struct rc_sim *s)
+{
+	uint32_t total = s->p.fault_weight[0] + s->p.fault_weight[1] + s->p.fault_weight[2];
+	uint32_t pick;
+
+	if (!s->faults_on || total == 0)
+		return;
+	pick = (uint32_t)rc_prng_below(&s->prng, total);
+	if (pick < s->p.fault_weight[0])
+		sim_fault_partition(s);
+	else if (pick < s->p.fault_weight[0] + s->p.fault_weight[1])
+		sim_fault_oneway(s);
+	else
+		sim_fault_crash(s);
+	sim_schedule(s, s->now + sim_between(s, s->p.fault_gap_min, s->p.fault_gap_max),
+		     SIM_EV_FAULT, 0, 0);
+}
+
+/* A tick of node id (skewed period), and the next one. */
+static void
+sim_on_tick(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+	struct rc_raft_event ev = { .type = RC_EVENT_TICK };
+
+	n->tick_centi += n->tick_period_centi;
+	sim_schedule(s, n->tick_centi / SIM_CENTI, SIM_EV_TICK, id, 0);
+	if (n->up)
+		node_event(s, id, &ev);
+}
+
+/* Steps the delivery of packet idx on its receiver (already known up and reachable). */
+static void
+sim_deliver_step(struct rc_sim *s, uint32_t idx)
+{
+	struct rc_raft_event ev = { .type = RC_EVENT_RECEIVE };
+	char text[160];
+
+	net_decode(s, idx, &ev.msg);
+	if (s->trace != NULL) {
+		sim_msg_text(text, sizeof(text), &ev.msg);
+		sim_trace(s, "n%u < n%u %s", ev.msg.to, ev.msg.from, text);
+	}
+	s->stats.msgs_delivered++;
+	packet_free(s, idx);
+	node_step(s, ev.msg.to, &ev);
+}
+
+/* True when packet idx must be dropped at arrival: receiver down or link cut. */
+static bool
+sim_deliver_lost(struct rc_sim *s, uint32_t idx)
+{
+	const struct sim_packet *pk = &s->packets[idx];
+
+	if (sim_node(s, pk->to)->up && !net_blocked(s, pk->from, pk->to))
+		return false;
+	sim_trace(s, "n%u > n%u lost (%s)", pk->from, pk->to,
+		  sim_node(s, pk->to)->up ? "link cut" : "receiver down");
+	s->stats.msgs_dropped++;
+	packet_free(s, idx);
+	return true;
+}
+
+/* Delivers packet idx and, in the same update, the packets due to the same node now. */
+static void
+sim_on_deliver(struct rc_sim *s, uint32_t idx)
+{
+	uint16_t to = s->packets[idx].to;
+
+	if (sim_deliver_lost(s, idx))
+		return;
+	if (disk_busy(s, to)) {
+		sim_schedule(s, sim_node(s, to)->disk.ops[sim_node(s, to)->disk.op_head].done_time,
+			     SIM_EV_DELIVER, to, idx);
+		return;
+	}
+	node_begin(s, to);
+	sim_deliver_step(s, idx);
+	while (s->heap_count > 0 && s->heap[0].kind == SIM_EV_DELIVER &&
+	       s->heap[0].time == s->now && s->heap[0].node == to &&
+	       rc_raft_update_has_room(&s->update) && !s->checker.violated) {
+		idx = sim_pop(s).arg;
+		if (!sim_deliver_lost(s, idx))
+			sim_deliver_step(s, idx);
+	}
+	if (!s->checker.violated)
+		node_execute(s, to);
+}
+
+/* Handles one event. */
+static void
+sim_dispatch(struct rc_sim *s, const struct sim_event *ev)
+{
+	switch (ev->kind) {
+	case SIM_EV_TICK:
+		sim_on_tick(s, ev->node);
+		break;
+	case SIM_EV_DELIVER:
+		sim_on_deliver(s, ev->arg);
+		break;
+	case SIM_EV_DISK:
+		if (ev->arg == sim_node(s, ev->node)->epoch)
+			disk_complete(s, ev->node);
+		break;
+	case SIM_EV_RESTART:
+		if (ev->arg == sim_node(s, ev->node)->epoch)
+			rc_sim_restart(s, ev->node);
+		break;
+	case SIM_EV_FAULT:
+		sim_on_fault(s);
+		break;
+	case SIM_EV_CLIENT:
+		sim_on_client(s);
+		break;
+	case SIM_EV_CRASH:
+		if (s->faults_on && ev->arg == sim_node(s, ev->node)->epoch)
+			sim_crash_for_a_while(s, ev->node);
+		break;
+	default:
+		RC_ASSERT(false);
+	}
+}
+
+/* Runs events up to time end, stopping early when pred holds or on a violation. Returns true
+ * when pred held. */
+static bool
+sim_run(struct rc_sim *s, uint64_t end, rc_sim_pred_fn pred, void *ctx)
+{
+	while (!s->checker.violated) {
+		struct sim_event ev;
+
+		if (pred != NULL && pred(s, ctx))
+			return true;
+		if (s->heap_count == 0 || s->heap[0].time > end)
+			break;
+		ev = sim_pop(s);
+		s->now = ev.time;
+		sim_dispatch(s, &ev);
+	}
+	if (!s->checker.violated && s->now < end)
+		s->now = end;
+	return false;
+}
+
+/* ---- World creation ------------------------------------------------------------------------ */
+
+/* Draws the network and fault-process parameters of the world within the enabled classes. */
+static void
+sim_draw_params(struct rc_sim *s)
+{
+	struct sim_params *p = &s->p;
+	uint32_t f = s->cfg.faults;
+
+	memset(p, 0, sizeof(*p));
+	p->delay_min = (uint32_t)sim_between(s, 1, 4);
+	p->delay_max = p->delay_min + (uint32_t)sim_between(s, 4, 36);
+	p->reorder = f & RC_SIM_FAULT_REORDER;
+	if (p->reorder) {
+		p->tail_per_million = (uint32_t)sim_between(s, 0, 30000);
+		p->tail_max = (uint32_t)sim_between(s, 50, 400);
+	}
+	if (f & RC_SIM_FAULT_DROP)
+		p->drop_per_million = (uint32_t)(sim_chance(s, 200000) ? sim_between(s, 0, 300000) :
+									 sim_between(s, 0, 50000));
+	if (f & RC_SIM_FAULT_DUP)
+		p->dup_per_million = (uint32_t)sim_between(s, 0, 80000);
+	p->fault_weight[0] = (f & RC_SIM_FAULT_PARTITION) ? (uint32_t)sim_between(s, 1, 4) : 0;
+	p->fault_weight[1] = (f & RC_SIM_FAULT_ONEWAY) ? (uint32_t)sim_between(s, 1, 4) : 0;
+	p->fault_weight[2] = (f & RC_SIM_FAULT_CRASH) ? (uint32_t)sim_between(s, 1, 4) : 0;
+	p->fault_gap_min = (uint32_t)sim_between(s, 50, 400);
+	p->fault_gap_max = p->fault_gap_min + (uint32_t)sim_between(s, 100, 2000);
+	p->down_max = (uint32_t)sim_between(s, 100, 3000);
+	if (f & RC_SIM_FAULT_CRASH)
+		p->crash_write_per_million = (uint32_t)sim_between(s, 0, 20000);
+	p->client_gap_min = (uint32_t)sim_between(s, 2, 40);
+	p->client_gap_max = p->client_gap_min + (uint32_t)sim_between(s, 0, 200);
+}
+
+/* Draws the Raft configuration shared by the world's nodes, honouring the overrides. */
+static void
+sim_draw_raft(struct rc_sim *s, struct rc_raft_config *w)
+{
+	static const uint32_t entries[] = { 1, 2, 3, 8, 64 };
+	const struct rc_sim_config *c = &s->cfg;
+
+	w->election_ticks = c->election_ticks != 0 ? c->election_ticks : 10;
+	w->heartbeat_ticks = c->heartbeat_ticks != 0 ? c->heartbeat_ticks :
+						       (uint32_t)sim_between(s, 2, 3);
+	w->pre_vote = c->pre_vote >= 0 ? c->pre_vote != 0 : sim_chance(s, 800000);
+	w->check_quorum = c->check_quorum >= 0 ? c->check_quorum != 0 : sim_chance(s, 800000);
+	w->msg_entries_max = c->msg_entries_max != 0 ? c->msg_entries_max :
+						       entries[rc_prng_below(&s->prng, 5)];
+	w->inflight_msgs_max = c->inflight_msgs_max != 0 ? c->inflight_msgs_max :
+							   (uint32_t)sim_between(s, 1, 16);
+}
+
+/* Gives node id its configuration, clock skew and disk speed. */
+static void
+sim_setup_node(struct rc_sim *s, uint16_t id, const struct rc_raft_config *w)
+{
+	struct sim_node *n = sim_node(s, id);
+	uint16_t voters[RC_NODES_MAX];
+	uint16_t i;
+
+	for (i = 0; i < s->node_count; i++)
+		voters[i] = (uint16_t)(i + 1);
+	rc_raft_config_default(&n->cfg, id, voters, s->node_count);
+	n->cfg.election_ticks = w->election_ticks;
+	n->cfg.heartbeat_ticks = w->heartbeat_ticks;
+	n->cfg.pre_vote = w->pre_vote;
+	n->cfg.check_quorum = w->check_quorum;
+	n->cfg.msg_entries_max = w->msg_entries_max;
+	n->cfg.inflight_msgs_max = w->inflight_msgs_max;
+	n->seed = rc_prng_next(&s->prng);
+	n->tick_period_centi = RC_SIM_TICK_UNITS * SIM_CENTI;
+	if (s->cfg.faults & RC_SIM_FAULT_SKEW)
+		n->tick_period_centi = (uint32_t)sim_between(s, RC_SIM_TICK_UNITS * 75,
+							     RC_SIM_TICK_UNITS * 125);
+	n->tick_centi = SIM_CENTI + rc_prng_below(&s->prng, n->tick_period_centi);
+	n->disk.latency_min = 1;
+	n->disk.latency_max = 3;
+	n->disk.stall_per_million = 0;
+	if (s->cfg.faults & RC_SIM_FAULT_DISK) {
+		n->disk.latency_min = (uint32_t)sim_between(s, 1, 10);
+		n->disk.latency_max = n->disk.latency_min + (uint32_t)sim_between(s, 0, 60);
+		n->disk.stall_per_million = (uint32_t)sim_between(s, 0, 20000);
+	}
+}
+
+/* Empties node id's disk, network state and counters for a new world. */
+static void
+sim_clear_node(struct rc_sim *s, uint16_t id)
+{
+	struct sim_node *n = sim_node(s, id);
+
+	memset(&n->disk.hs, 0, sizeof(n->disk.hs));
+	n->disk.hs_written = false;
+	n->disk.last_index = 0;
+	n->disk.op_head = 0;
+	n->disk.op_count = 0;
+	n->disk.arena_head = 0;
+	n->disk.arena_used = 0;
+	n->disk.last_done = 0;
+	n->up = false;
+	n->epoch = 0;
+	n->frame_seq = 0;
+	n->applied_index = 0;
+	n->applied_count = 0;
+}
+
+/* Allocates the memory of nodes up to count (kept across worlds). Returns 0 or -ENOMEM. */
+static int
+sim_alloc_nodes(struct rc_sim *s, uint16_t count)
+{
+	while (s->nodes_allocated < count) {
+		struct sim_node *n = &s->nodes[s->nodes_allocated];
+
+		n->raft = aligned_alloc(64, (sizeof(struct rc_raft) + 63) & ~(size_t)63);
+		n->disk.log = calloc(RC_LOG_ENTRIES_MAX, sizeof(n->disk.log[0]));
+		n->disk.ops = calloc(SIM_DISK_OPS_MAX, sizeof(n->disk.ops[0]));
+		n->disk.arena = calloc(SIM_DISK_ENTRIES_MAX, sizeof(n->disk.arena[0]));
+		s->nodes_allocated++;
+		if (n->raft == NULL || n->disk.log == NULL || n->disk.ops == NULL ||
+		    n->disk.arena == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Returns the packet pool to its start: every packet free. */
+static void
+sim_clear_network(struct rc_sim *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < SIM_PACKETS_MAX; i++)
+		s->packets[i].next = i + 1 < SIM_PACKETS_MAX ? i + 1 : SIM_NONE;
+	s->free_head = 0;
+	s->heap_count = 0;
+	s->group_mask = 0;
+	memset(s->cut_to, 0, sizeof(s->cut_to));
+	memset(s->link_last, 0, sizeof(s->link_last));
+}
+
+/* Traces the world the seed drew. */
+static void
+sim_trace_world(struct rc_sim *s)
+{
+	const struct rc_raft_config *w = &s->nodes[0].cfg;
+
+	sim_trace(s,
+		  "world seed %" PRIu64 ": %u nodes, election %u heartbeat %u ticks, pre-vote %s, "
+		  "check-quorum %s, %u entries/msg, window %u",
+		  s->cfg.seed, s->node_count, w->election_ticks, w->heartbeat_ticks,
+		  w->pre_vote ? "on" : "off", w->check_quorum ? "on" : "off", w->msg_entries_max,
+		  w->inflight_msgs_max);
+	sim_trace(s, "world network: delay %u..%u%s, tail %.1f%% up to %u, drop %.1f%%, dup %.1f%%",
+		  s->p.delay_min, s->p.delay_max, s->p.reorder ? " reordered" : " fifo",
+		  s->p.tail_per_million / 1e4, s->p.tail_max, s->p.drop_per_million / 1e4,
+		  s->p.dup_per_million / 1e4);
+}
+
+/* Checks the bounds of a configuration. Returns true when usable. */
+static bool
+sim_config_ok(const struct rc_sim_config *c)
+{
+	if (c->nodes < 1 || c->nodes > RC_NODES_MAX || (c->faults & ~(uint32_t)RC_SIM_FAULT_ALL))
+		return false;
+	if (c->msg_entries_max > RC_MSG_ENTRIES_MAX || c->inflight_msgs_max > RC_INFLIGHT_MSGS_MAX)
+		return false;
+	return rc_wire_append_bytes(c->msg_entries_max != 0 ? c->msg_entries_max : 64,
+				    8ull * (c->msg_entries_max != 0 ? c->msg_entries_max : 64)) <=
+	       SIM_FRAME_BYTES;
+}
+
+/* Boots every node and schedules the first ticks, faults and client visit. */
+static int
+sim_start(struct rc_sim *s)
+{
+	uint16_t id;
+
+	for (id = 1; id <= s->node_count; id++) {
+		if (!node_boot(s, id))
+			return -1;
+		sim_schedule(s, sim_node(s, id)->tick_centi / SIM_CENTI, SIM_EV_TICK, id, 0);
+	}
+	s->faults_on = s->cfg.faults != 0;
+	s->client_on = s->cfg.client;
+	if (s->p.fault_weight[0] + s->p.fault_weight[1] + s->p.fault_weight[2] != 0)
+		sim_schedule(s, sim_between(s, s->p.fault_gap_min, s->p.fault_gap_max),
+			     SIM_EV_FAULT, 0, 0);
+	if (s->client_on)
+		sim_schedule(s, sim_between(s, 50, 200), SIM_EV_CLIENT, 0, 0);
+	return 0;
+}
+
+/* Starts a fresh world from *c in the memory of s. Returns 0, or -1 when out of bounds. */
+int
+rc_sim_reset(struct rc_sim *s, const struct rc_sim_config *c)
+{
+	struct rc_raft_config w;
+	struct rc_raft *rafts[RC_NODES_MAX];
+	uint16_t id;
+
+	if (!sim_config_ok(c) || sim_alloc_nodes(s, c->nodes) != 0)
+		return -1;
+	s->cfg = *c;
+	s->trace = c->trace;
+	s->node_count = c->nodes;
+	s->now = 0;
+	s->event_seq = 0;
+	s->proposal_count = 0;
+	s->client_entries = 0;
+	s->acked_index_max = 0;
+	s->updates = 0;
+	memset(&s->stats, 0, sizeof(s->stats));
+	rc_prng_seed(&s->prng, c->seed);
+	sim_clear_network(s);
+	sim_draw_params(s);
+	sim_draw_raft(s, &w);
+	for (id = 1; id <= s->node_count; id++) {
+		sim_clear_node(s, id);
+		sim_setup_node(s, id, &w);
+		rafts[id - 1] = sim_node(s, id)->raft;
+	}
+	rc_checker_reset(&s->checker, s->node_count, rafts);
+	sim_trace_world(s);
+	return sim_start(s);
+}
+
+/* Fills *c for a world of nodes from seed: all faults, client on, overrides from the seed. */
+void
+rc_sim_config_default(struct rc_sim_config *c, uint64_t seed, uint16_t nodes)
+{
+	memset(c, 0, sizeof(*c));
+	c->seed = seed;
+	c->nodes = nodes;
+	c->faults = RC_SIM_FAULT_ALL;
+	c->client = true;
+	c->safety_ticks = 5000;
+	c->pre_vote = -1;
+	c->check_quorum = -1;
+}
+
+/* Allocates a world and starts it. Returns NULL when out of memory or *c is out of bounds. */
+struct rc_sim *
+rc_sim_create(const struct rc_sim_config *c)
+{
+	struct rc_sim *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->heap = calloc(SIM_EVENTS_MAX, sizeof(s->heap[0]));
+	s->packets = calloc(SIM_PACKETS_MAX, sizeof(s->packets[0]));
+	s->frames = calloc(SIM_PACKETS_MAX, SIM_FRAME_BYTES);
+	s->proposals = calloc(SIM_PROPOSALS_CAP, sizeof(s->proposals[0]));
+	if (s->heap == NULL || s->packets == NULL || s->frames == NULL || s->proposals == NULL ||
+	    rc_checker_init(&s->checker) != 0 || rc_sim_reset(s, c) != 0) {
+		rc_sim_destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Frees a world and everything it allocated. */
+void
+rc_sim_destroy(struct rc_sim *s)
+{
+	uint16_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nodes_allocated; i++) {
+		free(s->nodes[i].raft);
+		free(s->nodes[i].disk.log);
+		free(s->nodes[i].disk.ops);
+		free(s->nodes[i].disk.arena);
+	}
+	rc_checker_fini(&s->checker);
+	free(s->heap);
+	free(s->packets);
+	free(s->frames);
+	free(s->proposals);
+	free(s);
+}
+
+void
+rc_sim_set_trace(struct rc_sim *s, FILE *f)
+{
+	s->trace = f;
+}
+
+/* ---- Scripted control ---------------------------------------------------------------------- */
+
+/* Cuts the network in two: the ids of group_mask and the rest. */
+void
+rc_sim_partition(struct rc_sim *s, uint32_t group_mask)
+{
+	char a[64];
+	char b[64];
+
+	s->group_mask = group_mask & (((1u << s->node_count) - 1) << 1);
+	sim_group_text(s, a, sizeof(a), s->group_mask, false);
+	sim_group_text(s, b, sizeof(b), s->group_mask, true);
+	sim_trace(s, "partition %s | %s", a, b);
+}
+
+/* Cuts node id off from every other node. */
+void
+rc_sim_isolate(struct rc_sim *s, uint16_t id)
+{
+	sim_node(s, id);
+	rc_sim_partition(s, 1u << id);
+}
+
+/* Drops every message from -> to from now on. */
+void
+rc_sim_cut(struct rc_sim *s, uint16_t from, uint16_t to)
+{
+	sim_node(s, from);
+	sim_node(s, to);
+	s->cut_to[from] |= 1u << to;
+	sim_trace(s, "one-way cut n%u -> n%u", from, to);
+}
+
+/* Removes every partition and cut. */
+void
+rc_sim_heal(struct rc_sim *s)
+{
+	s->group_mask = 0;
+	memset(s->cut_to, 0, sizeof(s->cut_to));
+	sim_trace(s, "heal network");
+}
+
+/* Runs the world for units clock units. Returns false once a violation is found. */
+bool
+rc_sim_run_for(struct rc_sim *s, uint64_t units)
+{
+	sim_run(s, s->now + units, NULL, NULL);
+	return !s->checker.violated;
+}
+
+/* Runs until pred holds, timeout_units pass, or a violation. Returns true when pred held. */
+bool
+rc_sim_run_until(struct rc_sim *s, rc_sim_pred_fn pred, void *ctx, uint64_t timeout_units)
+{
+	return sim_run(s, s->now + timeout_units, pred, ctx);
+}
+
+/* Predicate: the up leader of the highest term is known as leader of that term by a majority. */
+static bool
+sim_has_stable_leader(struct rc_sim *s, void *ctx)
+{
+	uint16_t leader = rc_sim_leader(s);
+	uint32_t known = 0;
+	uint16_t id;
+
+	(void)ctx;
+	if (leader == 0)
+		return false;
+	for (id = 1; id <= s->node_count; id++) {
+		const struct sim_node *n = sim_node(s, id);
+
+		if (n->up && n->raft->term == sim_node(s, leader)->raft->term &&
+		    (id == leader || n->raft->leader == leader))
+			known++;
+	}
+	return known >= s->node_count / 2u + 1;
+}
+
+/* Runs until a leader known to a majority exists. Returns its id, 0 on timeout or violation. */
+uint16_t
+rc_sim_wait_leader(struct rc_sim *s, uint64_t timeout_units)
+{
+	if (!sim_run(s, s->now + timeout_units, sim_has_stable_leader, NULL))
+		return 0;
+	return rc_sim_leader(s);
+}
+
+struct sim_applied_goal {
+	uint64_t index;
+	uint32_t id_mask;
+};
+
+/* Predicate: every node of the goal's mask is up and applied the goal's index. */
+static bool
+sim_has_applied(struct rc_sim *s, void *ctx)
+{
+	const struct sim_applied_goal *g = ctx;
+	uint16_t id;
+
+	for (id = 1; id <= s->node_count; id++) {
+		const struct sim_node *n = sim_node(s, id);
+
+		if (((g->id_mask >> id) & 1u) && (!n->up || n->applied_index < g->index))
+			return false;
+	}
+	return true;
+}
+
+/* Runs until every node of id_mask applied index. Returns true when done in time. */
+bool
+rc_sim_wait_applied(struct rc_sim *s, uint64_t index, uint32_t id_mask, uint64_t timeout_units)
+{
+	struct sim_applied_goal g = { .index = index, .id_mask = id_mask };
+
+	return sim_run(s, s->now + timeout_units, sim_has_applied, &g);
+}
+
+/* Proposes count fresh entries to the current leader. Returns how many it accepted. */
+uint32_t
+rc_sim_propose(struct rc_sim *s, uint32_t count, uint64_t *first_index)
+{
+	uint16_t leader = rc_sim_leader(s);
+
+	if (first_index != NULL)
+		*first_index = 0;
+	if (leader == 0 || s->checker.violated)
+		return 0;
+	return sim_propose_to(s, leader, count, first_index);
+}
+
+/* Starts an election on node id now. Returns false on a violation. */
+bool
+rc_sim_campaign(struct rc_sim *s, uint16_t id)
+{
+	struct rc_raft_event ev = { .type = RC_EVENT_CAMPAIGN };
+
+	RC_ASSERT(sim_node(s, id)->up);
+	sim_trace(s, "n%u campaign", id);
+	node_event(s, id, &ev);
+	return !s->checker.violated;
+}
+
+/* ---- The seed-sweep run -------------------------------------------------------------------- */
+
+/* Ends the faults: network healed, crashed nodes restarted, no drops, moderate delays. */
+static void
+sim_heal_all(struct rc_sim *s)
+{
+	uint16_t id;
+
+	sim_trace(s, "heal all: network, crashed nodes, drops, slow disks");
+	s->heal_time = s->now;
+	s->faults_on = false;
+	s->client_on = false;
+	rc_sim_heal(s);
+	s->p.tail_per_million = 0;
+	if (s->p.delay_max > s->p.delay_min + 10)
+		s->p.delay_max = s->p.delay_min + 10;
+	for (id = 1; id <= s->node_count && !s->checker.violated; id++) {
+		struct sim_disk *d = &sim_node(s, id)->disk;
+
+		d->stall_per_million = 0;
+		if (d->latency_max > d->latency_min + 5)
+			d->latency_max = d->latency_min + 5;
+		rc_sim_restart(s, id);
+	}
+}
+
+/* The liveness probes: refs from first_ref on, proposed after healing. */
+struct sim_live {
+	uint32_t first_ref;
+};
+
+/* Predicate: a liveness probe was acknowledged (committed and applied by its leader) and every
+ * node applied every acknowledged proposal. */
+static bool
+sim_live_done(struct rc_sim *s, void *ctx)
+{
+	const struct sim_live *live = ctx;
+	struct sim_applied_goal g = { .index = s->acked_index_max,
+				      .id_mask = ((1u << s->node_count) - 1) << 1 };
+	uint32_t ref;
+
+	for (ref = live->first_ref; ref <= s->proposal_count; ref++) {
+		if (s->proposals[ref - 1].acked)
+			return sim_has_applied(s, &g);
+	}
+	return false;
+}
+
+/* True when the newest probe still waits on a leader that is leader of its term. */
+static bool
+sim_live_pending(struct rc_sim *s, const struct sim_live *live, uint16_t leader)
+{
+	const struct sim_proposal *p;
+
+	if (s->proposal_count < live->first_ref)
+		return false;
+	p = &s->proposals[s->proposal_count - 1];
+	return p->index != 0 && p->node == leader && p->term == sim_node(s, leader)->raft->term;
+}
+
+/* Last, commit and applied indexes of all nodes summed: grows while the cluster makes progress
+ * (lagging followers catching up included). */
+static uint64_t
+sim_progress(struct rc_sim *s)
+{
+	uint64_t sum = 0;
+	uint16_t id;
+
+	for (id = 1; id <= s->node_count; id++) {
+		const struct rc_raft *r = sim_node(s, id)->raft;
+
+		sum += sim_node(s, id)->applied_index + r->commit + r->last_index;
+	}
+	return sum;
+}
+
+/* Reports a liveness failure: no leader, no progress over a window, or out of windows. */
+static void
+sim_live_fail(struct rc_sim *s, uint64_t window, bool had_leader, bool stalled)
+{
+	uint16_t leader = rc_sim_leader(s);
+	uint16_t low = 1;
+	uint16_t id;
+
+	for (id = 2; id <= s->node_count; id++) {
+		if (sim_node(s, id)->applied_index < sim_node(s, low)->applied_index)
+			low = id;
+	}
+	if (!had_leader) {
+		rc_checker_fail(&s->checker,
+				"liveness: no leader within %" PRIu64
+				" units (%u election timeouts) "
+				"after healing",
+				window, SIM_LIVENESS_TIMEOUTS);
+		return;
+	}
+	rc_checker_fail(&s->checker,
+			"liveness: fresh proposal not committed and applied everywhere %s %" PRIu64
+			" units; leader n%u term %" PRIu64 " commit %" PRIu64
+			", n%u applied %" PRIu64 " of %" PRIu64 " acknowledged",
+			stalled ? "and no progress for" : "after",
+			stalled ? window : s->now - s->heal_time, leader,
+			leader ? sim_node(s, leader)->raft->term : 0,
+			leader ? sim_node(s, leader)->raft->commit : 0, low,
+			sim_node(s, low)->applied_index, s->acked_index_max);
+}
+
+/*
+ * Liveness: once healed, the cluster must have a leader within SIM_LIVENESS_TIMEOUTS election
+ * timeouts, then commit a fresh proposal (proposed again whenever leadership moves) and apply it
+ * with every acknowledged one on every node. Nodes far behind may need long (one entry a round
+ * trip when messages carry one), so past the first window it is enough that the commit and
+ * applied indexes grow in every window; a window without progress is a violation.
+ */
+static void
+sim_liveness(struct rc_sim *s)
+{
+	const struct rc_raft_config *w = &s->nodes[0].cfg;
+	uint64_t timeout = (uint64_t)w->election_ticks * RC_SIM_TICK_UNITS * 5 / 4;
+	uint64_t window = SIM_LIVENESS_TIMEOUTS * timeout;
+	uint64_t window_end = s->now + window;
+	uint64_t progress = sim_progress(s);
+	struct sim_live live = { .first_ref = s->proposal_count + 1 };
+	bool had_leader = false;
+	uint32_t windows = 1;
+
+	while (!s->checker.violated && !sim_live_done(s, &live)) {
+		uint16_t leader;
+
+		if (s->now >= window_end) {
+			if (!had_leader || sim_progress(s) == progress ||
+			    ++windows > SIM_LIVENESS_WINDOWS_MAX) {
+				sim_live_fail(s, window, had_leader, sim_progress(s) == progress);
+				return;
+			}
+			progress = sim_progress(s);
+			window_end = s->now + window;
+		}
+		leader = rc_sim_wait_leader(s, window_end - s->now);
+		if (leader == 0)
+			continue;
+		had_leader = true;
+		if (!sim_live_pending(s, &live, leader))
+			sim_propose_to(s, leader, 1, NULL);
+		sim_run(s, s->now + 2 * timeout < window_end ? s->now + 2 * timeout : window_end,
+			sim_live_done, &live);
+	}
+}
+
+/* The final checks: whole-log matching and every acknowledged proposal committed everywhere. */
+static void
+sim_final_checks(struct rc_sim *s)
+{
+	uint32_t ref;
+
+	rc_checker_full(&s->checker);
+	for (ref = 1; ref <= s->proposal_count && !s->checker.violated; ref++) {
+		if (s->proposals[ref - 1].acked)
+			rc_checker_acknowledged(&s->checker, s->proposals[ref - 1].index, ref);
+	}
+}
+
+/* Safety phase, heal, liveness phase, final checks. Returns true without a violation. */
+bool
+rc_sim_run_seed(struct rc_sim *s)
+{
+	sim_run(s, s->now + s->cfg.safety_ticks * RC_SIM_TICK_UNITS, NULL, NULL);
+	if (s->checker.violated)
+		return false;
+	sim_heal_all(s);
+	if (!s->checker.violated)
+		sim_liveness(s);
+	if (!s->checker.violated)
+		sim_final_checks(s);
+	return !s->checker.violated;
+}
+
+/* ---- Queries ------------------------------------------------------------------------------- */
+
+uint64_t
+rc_sim_now(const struct rc_sim *s)
+{
+	return s->now;
+}
+
+uint16_t
+rc_sim_node_count(const struct rc_sim *s)
+{
+	return s->node_count;
+}
+
+const struct rc_raft *
+rc_sim_node(const struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	return s->nodes[id - 1].raft;
+}
+
+bool
+rc_sim_is_up(const struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	return s->nodes[id - 1].up;
+}
+
+uint64_t
+rc_sim_applied_index(const struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	return s->nodes[id - 1].applied_index;
+}
+
+uint64_t
+rc_sim_applied_count(const struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	return s->nodes[id - 1].applied_count;
+}
+
+uint64_t
+rc_sim_disk_last_index(const struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	return s->nodes[id - 1].disk.last_index;
+}
+
+/* True when nodes a and b hold the same entries (NOOP refs ignored). */
+bool
+rc_sim_logs_equal(const struct rc_sim *s, uint16_t a, uint16_t b)
+{
+	const struct rc_raft *ra = rc_sim_node(s, a);
+	const struct rc_raft *rb = rc_sim_node(s, b);
+	uint64_t i;
+
+	if (ra->last_index != rb->last_index)
+		return false;
+	for (i = 1; i <= ra->last_index; i++) {
+		const struct rc_raft_entry *ea = rc_raft_entry_at(ra, i);
+		const struct rc_raft_entry *eb = rc_raft_entry_at(rb, i);
+
+		if (ea == NULL || eb == NULL || ea->term != eb->term || ea->type != eb->type ||
+		    (ea->type == RC_ENTRY_NORMAL && ea->ref != eb->ref))
+			return false;
+	}
+	return true;
+}
+
+const char *
+rc_sim_violation(const struct rc_sim *s)
+{
+	return rc_checker_violation(&s->checker);
+}
+
+void
+rc_sim_stats(const struct rc_sim *s, struct rc_sim_stats *out)
+{
+	*out = s->stats;
+	out->elections = s->checker.elections;
+}
+
+const struct rc_raft_config *
+rc_sim_raft_config(const struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	return &s->nodes[id - 1].cfg;
+}
+
+/* Name of one fault class bit, NULL when f is not exactly one class. */
+const char *
+rc_sim_fault_name(uint32_t f)
+{
+	uint32_t i;
+
+	for (i = 0; i < 8; i++) {
+		if (f == 1u << i)
+			return sim_fault_names[i];
+	}
+	return NULL;
+}
+
+/* Parses "drop,dup", "all" or "none" into *mask. Returns 0, or -1 on an unknown name. */
+int
+rc_sim_faults_parse(const char *list, uint32_t *mask)
+{
+	uint32_t m = 0;
+	const char *p = list;
+
+	if (strcmp(list, "all") == 0 || strcmp(list, "none") == 0) {
+		*mask = list[0] == 'a' ? RC_SIM_FAULT_ALL : 0;
+		return 0;
+	}
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		uint32_t i;
+
+		for (i = 0; i < 8; i++) {
+			if (strlen(sim_fault_names[i]) == len &&
+			    strncmp(p, sim_fault_names[i], len) == 0)
+				break;
+		}
+		if (i == 8)
+			return -1;
+		m |= 1u << i;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*mask = m;
+	return 0;
+}

@@ -1,0 +1,175 @@
+/*
+ * The deterministic simulator: a cluster of real Raft cores (struct rc_raft) over an in-memory
+ * network and disk, driven through the caller loop of raft.h, with every fault drawn from one
+ * seed. One seed fixes one world: the same seed replays the same run, trace or no trace.
+ *
+ * Time is an integer clock in units; a node ticks about every RC_SIM_TICK_UNITS units. Node ids
+ * run 1..nodes. Every checker of checker.h runs after each step, so a run stops at the step that
+ * broke an invariant and rc_sim_violation() says which.
+ *
+ * Two ways to drive it:
+ *   - seed sweeps (rc-sim): rc_sim_run_seed() runs the safety phase with seeded faults, heals
+ *     everything, then demands liveness and checks that no acknowledged proposal was lost;
+ *   - scripted scenarios (tests, --demo): create a quiet world (faults 0, client off) and call
+ *     partition / crash / propose / run_until by hand.
+ */
+#ifndef REPLICORE_SIM_H
+#define REPLICORE_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <replicore/raft.h>
+
+/* Clock units between two ticks of a node without skew. */
+#define RC_SIM_TICK_UNITS 10u
+
+/* Entries the client proposes in one world at most: logs stay far below RC_LOG_ENTRIES_MAX. */
+#define RC_SIM_PROPOSALS_MAX 3000u
+
+/* Fault classes a world may draw from (a mask). */
+enum rc_sim_fault {
+	RC_SIM_FAULT_DROP = 1u << 0,	  /* lost messages */
+	RC_SIM_FAULT_DUP = 1u << 1,	  /* duplicated messages */
+	RC_SIM_FAULT_REORDER = 1u << 2,	  /* independent delays per message, long tails */
+	RC_SIM_FAULT_PARTITION = 1u << 3, /* symmetric splits, isolating the leader */
+	RC_SIM_FAULT_ONEWAY = 1u << 4,	  /* links cut in one direction only */
+	RC_SIM_FAULT_CRASH = 1u << 5,	  /* crash and restart from disk */
+	RC_SIM_FAULT_SKEW = 1u << 6,	  /* tick period per node within +-25% */
+	RC_SIM_FAULT_DISK = 1u << 7,	  /* slow and variable disk latency */
+	RC_SIM_FAULT_ALL = (1u << 8) - 1,
+};
+
+/* Name of one fault class bit ("drop", ...), NULL when f is not a single class. */
+const char *rc_sim_fault_name(uint32_t f);
+
+/*
+ * Parses a comma list of fault names, "all" or "none" into *mask.
+ * Returns 0, or -1 when a name is unknown (*mask is then unchanged).
+ */
+int rc_sim_faults_parse(const char *list, uint32_t *mask);
+
+/* One world. Raft overrides left at their "from the seed" value are drawn from the seed. */
+struct rc_sim_config {
+	uint64_t seed;
+	uint16_t nodes;		    /* 1..RC_NODES_MAX */
+	uint32_t faults;	    /* enum rc_sim_fault mask: classes the seed draws from */
+	bool client;		    /* propose batches at a seeded rate while running */
+	uint64_t safety_ticks;	    /* length of rc_sim_run_seed()'s safety phase, in ticks */
+	int8_t pre_vote;	    /* -1: from the seed; 0 off; 1 on */
+	int8_t check_quorum;	    /* -1: from the seed; 0 off; 1 on */
+	uint32_t msg_entries_max;   /* 0: from the seed, one of 1, 2, 3, 8, 64 */
+	uint32_t inflight_msgs_max; /* 0: from the seed, 1..16 */
+	uint32_t election_ticks;    /* 0: 10 */
+	uint32_t heartbeat_ticks;   /* 0: from the seed, 2 or 3 */
+	FILE *trace;		    /* NULL: no trace; else one line per event */
+};
+
+/* Counters of one world. */
+struct rc_sim_stats {
+	uint64_t steps;	    /* rc_raft_step() calls */
+	uint64_t msgs_sent; /* frames put on the network, duplicates included */
+	uint64_t msgs_delivered;
+	uint64_t msgs_dropped; /* by fault, partition, down receiver or full pool */
+	uint64_t pool_full;    /* frames dropped because the packet pool was full */
+	uint64_t proposed;     /* entries the leaders accepted */
+	uint64_t acknowledged; /* proposals applied by the leader they were given to */
+	uint64_t crashes;
+	uint64_t elections; /* leaders seen (one per term at most) */
+};
+
+struct rc_sim;
+
+/* Fills *c for a world of nodes from seed: all faults, client on, overrides from the seed. */
+void rc_sim_config_default(struct rc_sim_config *c, uint64_t seed, uint16_t nodes);
+
+/* Allocates a world (about 4 MB per node, 18 MB of packet pool) and starts it from *c.
+ * Returns NULL when memory runs out or *c is out of bounds. */
+struct rc_sim *rc_sim_create(const struct rc_sim_config *c);
+
+/* Starts a fresh world from *c in the memory of s (the way seed sweeps reuse it).
+ * Returns 0, or -1 when *c is out of bounds (s is then unusable until a good reset). */
+int rc_sim_reset(struct rc_sim *s, const struct rc_sim_config *c);
+
+void rc_sim_destroy(struct rc_sim *s);
+
+/* Sends the trace to f from now on (NULL: off). Tracing never changes what happens. */
+void rc_sim_set_trace(struct rc_sim *s, FILE *f);
+
+/*
+ * The whole seed-sweep run: safety phase of c->safety_ticks ticks with seeded faults and client,
+ * heal, liveness phase, final checks. Returns true when no checker found a violation.
+ */
+bool rc_sim_run_seed(struct rc_sim *s);
+
+/* ---- Scripted control ---------------------------------------------------------------------- */
+
+/* Runs the world for units clock units. Returns false once a violation is found (it stops). */
+bool rc_sim_run_for(struct rc_sim *s, uint64_t units);
+
+typedef bool (*rc_sim_pred_fn)(struct rc_sim *s, void *ctx);
+
+/* Runs until pred(s, ctx) holds (checked after each event), timeout_units pass, or a violation.
+ * Returns true when the predicate held. */
+bool rc_sim_run_until(struct rc_sim *s, rc_sim_pred_fn pred, void *ctx, uint64_t timeout_units);
+
+/* Runs until some node is a leader known to a majority of up nodes, for at most timeout_units
+ * (returns at once when one already is: after a campaign, run the world a little first).
+ * Returns the leader's id, 0 on timeout or violation. */
+uint16_t rc_sim_wait_leader(struct rc_sim *s, uint64_t timeout_units);
+
+/* Runs until every node of id_mask (bit id set) has applied index. Returns true when done. */
+bool rc_sim_wait_applied(struct rc_sim *s, uint64_t index, uint32_t id_mask,
+			 uint64_t timeout_units);
+
+/* Cuts the network in two: nodes whose bit (1 << id) is in group_mask, and the others. */
+void rc_sim_partition(struct rc_sim *s, uint32_t group_mask);
+/* Cuts node id off from every other node, both ways. */
+void rc_sim_isolate(struct rc_sim *s, uint16_t id);
+/* Drops every message from node from to node to; the other direction keeps working. */
+void rc_sim_cut(struct rc_sim *s, uint16_t from, uint16_t to);
+/* Removes every partition and cut (crashed nodes stay down). */
+void rc_sim_heal(struct rc_sim *s);
+
+/* Crashes node id: it loses volatile state, unsynced writes and the messages waiting on them. */
+void rc_sim_crash(struct rc_sim *s, uint16_t id);
+/* Restarts node id from its disk with rc_raft_init(). Returns false on a violation. */
+bool rc_sim_restart(struct rc_sim *s, uint16_t id);
+
+/*
+ * Proposes count (1..RC_PROPOSE_ENTRIES_MAX) fresh entries to the current leader (see
+ * rc_sim_leader()). Returns the number the leader accepted, 0 without a leader; *first_index
+ * (may be NULL) gets the index of the first accepted entry.
+ */
+uint32_t rc_sim_propose(struct rc_sim *s, uint32_t count, uint64_t *first_index);
+
+/* Steps RC_EVENT_CAMPAIGN on node id (up). Returns false on a violation. */
+bool rc_sim_campaign(struct rc_sim *s, uint16_t id);
+
+/* ---- Queries ------------------------------------------------------------------------------- */
+
+uint64_t rc_sim_now(const struct rc_sim *s);
+uint16_t rc_sim_node_count(const struct rc_sim *s);
+/* The up leader with the highest term, 0 when no up node is leader. */
+uint16_t rc_sim_leader(const struct rc_sim *s);
+/* Node id's core, for reading its public fields. */
+const struct rc_raft *rc_sim_node(const struct rc_sim *s, uint16_t id);
+bool rc_sim_is_up(const struct rc_sim *s, uint16_t id);
+/* Highest index node id's state machine applied in its current life (a restart starts it at the
+ * core's applied index after rc_raft_init()). */
+uint64_t rc_sim_applied_index(const struct rc_sim *s, uint16_t id);
+/* Entries node id's state machine applied in its current life. */
+uint64_t rc_sim_applied_count(const struct rc_sim *s, uint16_t id);
+/* Last index on node id's disk. */
+uint64_t rc_sim_disk_last_index(const struct rc_sim *s, uint16_t id);
+/* True when nodes a and b hold the same entries 1..max(last_index). */
+bool rc_sim_logs_equal(const struct rc_sim *s, uint16_t a, uint16_t b);
+/* The first violation's one-line description ("election-safety: ..."), NULL when none. */
+const char *rc_sim_violation(const struct rc_sim *s);
+/* Copies the world's counters into *out. */
+void rc_sim_stats(const struct rc_sim *s, struct rc_sim_stats *out);
+/* The Raft configuration the world gave node id (pre_vote, msg_entries_max, ...). */
+const struct rc_raft_config *rc_sim_raft_config(const struct rc_sim *s, uint16_t id);
+
+#endif
