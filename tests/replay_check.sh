@@ -4,7 +4,7 @@
 set -euo pipefail
 rc_sim=$1
 mutation=$2
-seeds=${RC_MUTATION_SEEDS:-1-2000}
+seeds=${RC_MUTATION_SEEDS:-1-5000}
 
 out=$("$rc_sim" --mutation "$mutation" --seeds "$seeds" --nodes 5 --faults all --expect-violation)
 echo "$out" | tail -n 3
