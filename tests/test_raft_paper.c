@@ -1350,7 +1350,7 @@ Test(raft_paper, leader_syncs_divergent_follower_log)
 	}
 }
 
-/* ---- §5.4: safety ------------------------------------------------------------------------------ */
+/* ---- §5.4: safety ---------------------------------------------------------------------------- */
 
 /*
  * §5.4.1: "Raft determines which of two logs is more up-to-date by comparing the index and term of

@@ -106,8 +106,8 @@ void
 raft_log_maybe_compact(struct rc_raft *r)
 {
 	uint64_t keep_from = r->last_index > RC_LOG_ENTRIES_MAX / 2 ?
-					   r->last_index - RC_LOG_ENTRIES_MAX / 2 :
-					   0;
+				     r->last_index - RC_LOG_ENTRIES_MAX / 2 :
+				     0;
 	uint64_t target = r->applied < keep_from ? r->applied : keep_from;
 
 	if (target <= r->snap_index)

@@ -92,8 +92,8 @@ static void
 raft_reset_election_timeout(struct rc_raft *r)
 {
 	r->election_elapsed = 0;
-	r->election_timeout =
-		r->cfg.election_ticks + (uint32_t)rc_prng_below(&r->prng, r->cfg.election_ticks);
+	r->election_timeout = r->cfg.election_ticks +
+			      (uint32_t)rc_prng_below(&r->prng, r->cfg.election_ticks);
 }
 
 /*
@@ -588,7 +588,7 @@ const char *
 rc_raft_msg_name(uint8_t type)
 {
 	static const char *const names[RC_MSG_TYPE_COUNT] = {
-		"none",	  "vote",	  "vote-resp", "prevote",	  "prevote-resp",
+		"none",	  "vote",	 "vote-resp", "prevote",	"prevote-resp",
 		"append", "append-resp", "heartbeat", "heartbeat-resp",
 	};
 

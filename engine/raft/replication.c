@@ -48,7 +48,8 @@ replication_send_append(struct rc_raft *r, int slot, bool allow_empty, struct rc
 	uint64_t payload_bytes = 0;
 	uint32_t n = 0;
 
-	if (pr->state == RC_PROGRESS_STALLED || (pr->state == RC_PROGRESS_PROBE && pr->probe_sent) ||
+	if (pr->state == RC_PROGRESS_STALLED ||
+	    (pr->state == RC_PROGRESS_PROBE && pr->probe_sent) ||
 	    (pr->state == RC_PROGRESS_REPLICATE && rc_inflights_full(&pr->inflights)))
 		return false;
 	if (pr->next <= r->snap_index) {
@@ -128,8 +129,7 @@ replication_maybe_commit(struct rc_raft *r)
 	index = rc_quorum_index(matches, r->cfg.voter_count);
 	if (index <= r->commit)
 		return false;
-	if (rc_raft_term_at(r, index) != r->term &&
-	    !RC_MUTATED(RC_MUTATION_COMMIT_PREVIOUS_TERM))
+	if (rc_raft_term_at(r, index) != r->term && !RC_MUTATED(RC_MUTATION_COMMIT_PREVIOUS_TERM))
 		return false;
 	r->commit = index;
 	return true;
@@ -141,8 +141,7 @@ replication_maybe_commit(struct rc_raft *r)
  * terms. Stale answers change nothing. Then sends what the window allows.
  */
 void
-replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m,
-			   struct rc_raft_update *u)
+replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_update *u)
 {
 	int slot = raft_slot_of(r, m->from);
 	struct rc_progress *pr = &r->progress[slot];
@@ -247,8 +246,7 @@ replication_propose(struct rc_raft *r, const struct rc_raft_entry *entries, uint
  * index of the last entry of m that is now in our log.
  */
 static uint64_t
-replication_append_entries(struct rc_raft *r, const struct rc_raft_msg *m,
-			   struct rc_raft_update *u)
+replication_append_entries(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_update *u)
 {
 	uint32_t i = 0;
 

@@ -4,7 +4,7 @@
 
 /* Prints the failed expression with its place to stderr and aborts. Never returns. */
 __attribute__((noreturn, cold)) void rc_assert_fail(const char *expr, const char *file, int line,
-						      const char *func);
+						    const char *func);
 
 #define RC_ASSERT(expr)                                                                            \
 	do {                                                                                       \

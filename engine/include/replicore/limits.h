@@ -45,7 +45,7 @@
 
 _Static_assert((RC_LOG_ENTRIES_MAX & (RC_LOG_ENTRIES_MAX - 1)) == 0, "log ring is a power of two");
 _Static_assert(RC_NODES_MAX >= 1 && RC_NODES_MAX <= 15, "quorum maths uses small sorts");
-_Static_assert(RC_MSG_ENTRIES_MAX * 2 <= RC_LOG_ENTRIES_MAX, "a message is a small part of the log");
+_Static_assert(RC_MSG_ENTRIES_MAX * 2 <= RC_LOG_ENTRIES_MAX, "a message is a small part of a log");
 _Static_assert(RC_INFLIGHT_MSGS_MAX * RC_MSG_ENTRIES_MAX <= RC_LOG_ENTRIES_MAX,
 	       "a full window fits in the log");
 _Static_assert(RC_PROPOSE_ENTRIES_MAX <= RC_LOG_ENTRIES_MAX / 4, "a proposal batch fits the log");

@@ -9,13 +9,13 @@
 
 enum rc_mutation {
 	RC_MUTATION_NONE = 0,
-	RC_MUTATION_COMMIT_PREVIOUS_TERM,   /* commit an old-term entry by counting (Figure 8) */
+	RC_MUTATION_COMMIT_PREVIOUS_TERM,    /* commit an old-term entry by counting (Figure 8) */
 	RC_MUTATION_VOTE_WITHOUT_UP_TO_DATE, /* grant votes without the log comparison */
-	RC_MUTATION_VOTE_BEFORE_PERSIST,    /* send the vote before term and vote are durable */
-	RC_MUTATION_TRUNCATE_COMMITTED,	    /* replace the log after prev, committed or not */
-	RC_MUTATION_ACCEPT_STALE_TERM,	    /* accept AppendEntries from an older term */
-	RC_MUTATION_FORGET_VOTE_ON_RESTART, /* drop the stored vote when restarting */
-	RC_MUTATION_COMMIT_PAST_DURABLE,    /* leader counts entries it has not made durable */
+	RC_MUTATION_VOTE_BEFORE_PERSIST,     /* send the vote before term and vote are durable */
+	RC_MUTATION_TRUNCATE_COMMITTED,	     /* replace the log after prev, committed or not */
+	RC_MUTATION_ACCEPT_STALE_TERM,	     /* accept AppendEntries from an older term */
+	RC_MUTATION_FORGET_VOTE_ON_RESTART,  /* drop the stored vote when restarting */
+	RC_MUTATION_COMMIT_PAST_DURABLE,     /* leader counts entries it has not made durable */
 	RC_MUTATION_COUNT
 };
 

@@ -1,4 +1,4 @@
-/* A small seeded pseudo-random generator (splitmix64): the only randomness the core and simulator use. */
+/* A seeded pseudo-random generator (splitmix64): the only randomness of the core and simulator. */
 #ifndef REPLICORE_PRNG_H
 #define REPLICORE_PRNG_H
 

@@ -52,13 +52,13 @@ struct rc_raft_entry {
 
 enum rc_msg_type {
 	RC_MSG_NONE = 0,
-	RC_MSG_VOTE = 1,	   /* RequestVote */
+	RC_MSG_VOTE = 1, /* RequestVote */
 	RC_MSG_VOTE_RESP = 2,
-	RC_MSG_PREVOTE = 3,	   /* RequestVote of the pre-vote phase: changes no state */
+	RC_MSG_PREVOTE = 3, /* RequestVote of the pre-vote phase: changes no state */
 	RC_MSG_PREVOTE_RESP = 4,
-	RC_MSG_APPEND = 5,	   /* AppendEntries carrying entries (or none, to probe) */
+	RC_MSG_APPEND = 5, /* AppendEntries carrying entries (or none, to probe) */
 	RC_MSG_APPEND_RESP = 6,
-	RC_MSG_HEARTBEAT = 7,	   /* leader liveness and commit index, no log check */
+	RC_MSG_HEARTBEAT = 7, /* leader liveness and commit index, no log check */
 	RC_MSG_HEARTBEAT_RESP = 8,
 	RC_MSG_TYPE_COUNT
 };
@@ -108,20 +108,20 @@ struct rc_raft_hard_state {
 /* ---- Configuration ------------------------------------------------------------------------- */
 
 struct rc_raft_config {
-	uint16_t id;			  /* this node, one of voters[] */
-	uint16_t voter_count;		  /* 1..RC_NODES_MAX */
-	uint16_t voters[RC_NODES_MAX];	  /* distinct ids in 1..RC_NODE_ID_MAX */
-	uint32_t election_ticks;	  /* base election timeout; randomized in [base, 2*base) */
-	uint32_t heartbeat_ticks;	  /* Invariant: 0 < heartbeat_ticks < election_ticks */
-	bool pre_vote;			  /* run a pre-vote round before raising the term */
-	bool check_quorum;		  /* leader steps down without a live quorum; lease on votes */
-	uint32_t msg_entries_max;	  /* entries per AppendEntries, 1..RC_MSG_ENTRIES_MAX */
-	uint32_t msg_bytes_max;		  /* entry bytes per AppendEntries, each entry counted as
-					   * bytes + RC_WIRE_ENTRY_HEADER_BYTES; one entry is always
-					   * allowed, whatever its size */
-	uint32_t inflight_msgs_max;	  /* per-follower window, 1..RC_INFLIGHT_MSGS_MAX */
-	uint32_t inflight_bytes_max;	  /* per-follower window in bytes, <= RC_INFLIGHT_BYTES_MAX */
-	uint64_t seed;			  /* PRNG seed for election timeouts */
+	uint16_t id;		       /* this node, one of voters[] */
+	uint16_t voter_count;	       /* 1..RC_NODES_MAX */
+	uint16_t voters[RC_NODES_MAX]; /* distinct ids in 1..RC_NODE_ID_MAX */
+	uint32_t election_ticks;       /* base election timeout; randomized in [base, 2*base) */
+	uint32_t heartbeat_ticks;      /* Invariant: 0 < heartbeat_ticks < election_ticks */
+	bool pre_vote;		       /* run a pre-vote round before raising the term */
+	bool check_quorum;	       /* leader steps down without a live quorum; lease on votes */
+	uint32_t msg_entries_max;      /* entries per AppendEntries, 1..RC_MSG_ENTRIES_MAX */
+	/* Entry bytes per AppendEntries, each entry counted as bytes + RC_WIRE_ENTRY_HEADER_BYTES;
+	 * one entry is always allowed, whatever its size. */
+	uint32_t msg_bytes_max;
+	uint32_t inflight_msgs_max;  /* per-follower window, 1..RC_INFLIGHT_MSGS_MAX */
+	uint32_t inflight_bytes_max; /* per-follower window in bytes, <= RC_INFLIGHT_BYTES_MAX */
+	uint64_t seed;		     /* PRNG seed for election timeouts */
 };
 
 /* Fills a configuration with sound defaults for node id among voters[0..voter_count). */
@@ -160,13 +160,13 @@ struct rc_raft_event {
 /* ---- Updates ------------------------------------------------------------------------------- */
 
 enum rc_update_flags {
-	RC_UPDATE_HARD_STATE = 1u << 0,	  /* persist hard_state */
-	RC_UPDATE_ENTRIES = 1u << 1,	  /* persist entries persist_first..persist_last */
-	RC_UPDATE_MSGS = 1u << 2,	  /* msgs[] to send now */
+	RC_UPDATE_HARD_STATE = 1u << 0, /* persist hard_state */
+	RC_UPDATE_ENTRIES = 1u << 1,	/* persist entries persist_first..persist_last */
+	RC_UPDATE_MSGS = 1u << 2,	/* msgs[] to send now */
 	RC_UPDATE_MSGS_AFTER_PERSIST = 1u << 3,
-	RC_UPDATE_APPLY = 1u << 4,	  /* entries apply_first..apply_last are committed */
-	RC_UPDATE_ROLE = 1u << 5,	  /* role, term or leader changed */
-	RC_UPDATE_PROPOSED = 1u << 6,	  /* a PROPOSE was handled; see propose_* */
+	RC_UPDATE_APPLY = 1u << 4,    /* entries apply_first..apply_last are committed */
+	RC_UPDATE_ROLE = 1u << 5,     /* role, term or leader changed */
+	RC_UPDATE_PROPOSED = 1u << 6, /* a PROPOSE was handled; see propose_* */
 };
 
 enum rc_role {
@@ -189,8 +189,8 @@ struct rc_raft_update {
 	uint32_t propose_accepted; /* entries of the PROPOSE appended; the rest were refused */
 	uint64_t propose_first;	   /* index given to the first accepted entry */
 	uint64_t propose_term;
-	uint8_t role;	   /* enum rc_role, current when ROLE is set */
-	uint16_t leader;   /* 0 when unknown */
+	uint8_t role;	 /* enum rc_role, current when ROLE is set */
+	uint16_t leader; /* 0 when unknown */
 	uint64_t term;
 	uint32_t msg_count;
 	uint32_t msg_after_persist_count;
@@ -226,9 +226,9 @@ struct rc_inflights {
 struct rc_progress {
 	uint64_t match; /* Invariant: match < next */
 	uint64_t next;
-	uint8_t state;	      /* enum rc_progress_state */
-	bool probe_sent;      /* PROBE: an append is out, wait for its answer or a heartbeat ack */
-	bool recent_active;   /* heard from since the last check-quorum round */
+	uint8_t state;	    /* enum rc_progress_state */
+	bool probe_sent;    /* PROBE: an append is out, wait for its answer or a heartbeat ack */
+	bool recent_active; /* heard from since the last check-quorum round */
 	struct rc_inflights inflights;
 };
 
@@ -264,10 +264,10 @@ struct rc_raft {
 	uint64_t snap_index;
 	uint64_t snap_term;
 	uint64_t last_index;
-	uint64_t commit;	/* Invariant: commit <= last_index */
-	uint64_t persisted;	/* last index durable on this node; Invariant: <= last_index */
-	uint64_t apply_next;	/* next index to report for applying */
-	uint64_t applied;	/* Invariant: applied < apply_next */
+	uint64_t commit;     /* Invariant: commit <= last_index */
+	uint64_t persisted;  /* last index durable on this node; Invariant: <= last_index */
+	uint64_t apply_next; /* next index to report for applying */
+	uint64_t applied;    /* Invariant: applied < apply_next */
 	uint32_t election_elapsed;
 	uint32_t heartbeat_elapsed;
 	uint32_t election_timeout; /* randomized, in [election_ticks, 2*election_ticks) */
