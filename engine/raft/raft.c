@@ -289,8 +289,9 @@ raft_campaign(struct rc_raft *r, bool pre, struct rc_raft_update *u)
 }
 
 /*
- * A leader's election-timeout round (§6.2 check-quorum): steps down unless a majority was heard
- * from since the last round. Returns true when still leader.
+ * A leader's election-timeout round: returns whether a majority was heard from since the last
+ * round, and starts a new round. With check-quorum (§6.2) the leader steps down on false; the
+ * activity marks also steer flow control (replication_room()).
  */
 static bool
 raft_check_quorum(struct rc_raft *r)
@@ -302,10 +303,7 @@ raft_check_quorum(struct rc_raft *r)
 			active++;
 		r->progress[i].recent_active = false;
 	}
-	if (active >= r->cfg.voter_count / 2u + 1)
-		return true;
-	raft_become_follower(r, r->term, 0);
-	return false;
+	return active >= r->cfg.voter_count / 2u + 1;
 }
 
 /* One tick: leaders heartbeat and check their quorum; others start an election on timeout. */
@@ -318,10 +316,15 @@ raft_tick(struct rc_raft *r, struct rc_raft_update *u)
 			raft_campaign(r, r->cfg.pre_vote, u);
 		return;
 	}
+	for (int i = 0; i < r->cfg.voter_count; i++)
+		if (r->progress[i].silent_ticks < UINT32_MAX)
+			r->progress[i].silent_ticks++;
 	if (r->election_elapsed >= r->cfg.election_ticks) {
 		r->election_elapsed = 0;
-		if (r->cfg.check_quorum && !raft_check_quorum(r))
+		if (!raft_check_quorum(r) && r->cfg.check_quorum) {
+			raft_become_follower(r, r->term, 0);
 			return;
+		}
 	}
 	if (++r->heartbeat_elapsed >= r->cfg.heartbeat_ticks) {
 		r->heartbeat_elapsed = 0;

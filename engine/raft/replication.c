@@ -20,6 +20,7 @@ replication_reset_progress(struct rc_raft *r)
 		pr->state = RC_PROGRESS_PROBE;
 		pr->probe_sent = false;
 		pr->recent_active = true;
+		pr->silent_ticks = 0;
 		rc_inflights_reset(&pr->inflights, r->cfg.inflight_msgs_max,
 				   r->cfg.inflight_bytes_max);
 	}
@@ -147,6 +148,7 @@ replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m, struc
 	struct rc_progress *pr = &r->progress[slot];
 
 	pr->recent_active = true;
+	pr->silent_ticks = 0;
 	if (m->reject) {
 		uint64_t hint = m->hint_index;
 
@@ -200,6 +202,7 @@ replication_on_heartbeat_resp(struct rc_raft *r, const struct rc_raft_msg *m,
 	struct rc_inflights *in = &pr->inflights;
 
 	pr->recent_active = true;
+	pr->silent_ticks = 0;
 	pr->probe_sent = false;
 	if (pr->match >= r->last_index)
 		return;
@@ -211,6 +214,32 @@ replication_on_heartbeat_resp(struct rc_raft *r, const struct rc_raft_msg *m,
 }
 
 /*
+ * Flow control: how many new entries the leader takes. Besides the ring's room, a follower heard
+ * from within the last election timeout must stay within the newest half of the ring, the part
+ * compaction keeps; otherwise it would need a snapshot to catch up. A follower silent for longer
+ * does not hold the cluster back.
+ */
+static uint64_t
+replication_room(const struct rc_raft *r)
+{
+	uint64_t floor = r->last_index;
+	uint64_t room = raft_log_room(r);
+
+	for (int i = 0; i < r->cfg.voter_count; i++) {
+		const struct rc_progress *pr = &r->progress[i];
+
+		if (i != r->self_slot && pr->silent_ticks < r->cfg.election_ticks &&
+		    pr->state != RC_PROGRESS_STALLED && pr->match < floor)
+			floor = pr->match;
+	}
+	if (floor + RC_LOG_ENTRIES_MAX / 2 <= r->last_index)
+		return 0;
+	if (floor + RC_LOG_ENTRIES_MAX / 2 - r->last_index < room)
+		room = floor + RC_LOG_ENTRIES_MAX / 2 - r->last_index;
+	return room;
+}
+
+/*
  * The leader takes application entries (§5.3): stamps them with its term, appends as many as
  * the log has room for and sends them out. Returns in the update how many were taken and at
  * which index; a non-leader takes none.
@@ -219,7 +248,7 @@ void
 replication_propose(struct rc_raft *r, const struct rc_raft_entry *entries, uint32_t count,
 		    struct rc_raft_update *u)
 {
-	uint64_t room = raft_log_room(r);
+	uint64_t room = replication_room(r);
 	uint32_t n = count < room ? count : (uint32_t)room;
 
 	RC_ASSERT(count <= RC_PROPOSE_ENTRIES_MAX);

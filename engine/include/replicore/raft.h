@@ -226,9 +226,10 @@ struct rc_inflights {
 struct rc_progress {
 	uint64_t match; /* Invariant: match < next */
 	uint64_t next;
-	uint8_t state;	    /* enum rc_progress_state */
-	bool probe_sent;    /* PROBE: an append is out, wait for its answer or a heartbeat ack */
-	bool recent_active; /* heard from since the last check-quorum round */
+	uint8_t state;	       /* enum rc_progress_state */
+	bool probe_sent;       /* PROBE: an append is out, wait for its answer or a heartbeat ack */
+	bool recent_active;    /* heard from since the last check-quorum round */
+	uint32_t silent_ticks; /* leader ticks since it last heard from this follower */
 	struct rc_inflights inflights;
 };
 
