@@ -1,0 +1,106 @@
+/*
+ * A replica at run time: the pure Raft core (raft.h) wired to a driver (driver.h), volatile
+ * `mem` storage, a payload arena and a proposal ring. rc_node_poll() is one bounded iteration
+ * of the run-to-completion loop: rx burst -> decode -> step -> persist -> encode and tx burst ->
+ * apply and complete proposals. It allocates nothing, takes no lock and makes no syscall of its
+ * own (the driver's bursts are the only I/O), so a DPDK lcore, a thread of an application, or a
+ * test may call it in a loop. Several nodes may share one thread.
+ *
+ * Storage is `mem` for now: an entry counts as durable once it is in this process's memory, so
+ * a crash of the process loses it. Every report made with it says "not durable".
+ */
+#ifndef REPLICORE_NODE_H
+#define REPLICORE_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <replicore/driver.h>
+#include <replicore/raft.h>
+
+/* Status a proposal completes with. */
+enum rc_propose_status {
+	RC_PROPOSE_COMMITTED = 0,  /* held by a majority and applied by this leader */
+	RC_PROPOSE_NOT_LEADER = 1, /* this node was not leader when the proposal was drained */
+	RC_PROPOSE_LOG_FULL = 2,   /* the log had no room; retry later */
+	RC_PROPOSE_SUPERSEDED = 3, /* leadership changed and the entry was replaced */
+};
+
+/*
+ * Called on the node's thread when a proposal is settled: committed at index (and applied), or
+ * refused (index 0). cookie is the caller's.
+ */
+typedef void (*rc_node_complete_fn)(void *ctx, uint64_t cookie, uint64_t index,
+				    enum rc_propose_status status);
+
+/* Called on the node's thread for every committed entry, in index order. */
+typedef void (*rc_node_apply_fn)(void *ctx, uint64_t index, const void *payload, uint32_t bytes);
+
+struct rc_node_config {
+	struct rc_raft_config raft;   /* id, voters, timeouts, windows (rc_raft_config_default) */
+	uint32_t cluster_id;	      /* frames of other clusters are dropped */
+	uint32_t payload_bytes_max;   /* largest entry payload; sizes the arena */
+	uint32_t propose_ring_slots;  /* power of two, >= 2 */
+	uint32_t propose_batch_max;   /* proposals drained into one PROPOSE, 1..1024 */
+	uint64_t tick_ns;	      /* length of one Raft tick */
+	rc_node_complete_fn complete; /* may be NULL */
+	rc_node_apply_fn apply;	      /* may be NULL */
+	void *ctx;
+};
+
+/* Counters of one node, written only by its thread. */
+struct rc_node_stats {
+	uint64_t iterations;
+	uint64_t busy_iterations; /* iterations that did any work */
+	uint64_t rx_frames;
+	uint64_t rx_rejected; /* frames the codec refused */
+	uint64_t rx_foreign;  /* frames of another cluster or for another node */
+	uint64_t tx_frames;
+	uint64_t tx_append_frames; /* AppendEntries frames with at least one entry */
+	uint64_t tx_entries;	   /* entries carried by them */
+	uint64_t tx_dropped;	   /* frames the driver refused after retries */
+	uint64_t acks_coalesced;
+	uint64_t proposed;
+	uint64_t committed; /* proposals completed as committed */
+	uint64_t refused;   /* proposals completed with an error */
+	uint64_t applied;   /* entries applied (every node) */
+	uint64_t steps;
+	uint64_t rejected_by_reason[16];
+};
+
+struct rc_node;
+
+/* Fills cfg with defaults for node id among voters (1 ms ticks, 64-byte payloads). */
+void rc_node_config_default(struct rc_node_config *cfg, uint16_t id, const uint16_t *voters,
+			    uint16_t voter_count);
+
+/*
+ * Creates a node on driver d (which must host cfg->raft.id). Allocates everything the node will
+ * ever use. Returns 0 and *out, or -EINVAL (bad configuration) or -ENOMEM, after printing why.
+ */
+int rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_node **out);
+void rc_node_destroy(struct rc_node *n);
+
+/*
+ * One iteration of the node's loop at time now_ns (a monotonic clock). Returns the amount of
+ * work done (frames, proposals, entries); 0 means the loop was idle.
+ */
+uint32_t rc_node_poll(struct rc_node *n, uint64_t now_ns);
+
+/*
+ * Submits a proposal from any thread (lock-free, multi-producer). The payload is copied.
+ * Returns 0, -EMSGSIZE when bytes > payload_bytes_max, or -ENOBUFS when the ring is full
+ * (back-pressure: nothing was queued, retry later). The outcome arrives through complete().
+ */
+int rc_propose(struct rc_node *n, const void *payload, uint32_t bytes, uint64_t cookie);
+
+/* The node's core, for reading role, term, commit (only from the node's thread). */
+const struct rc_raft *rc_node_raft(const struct rc_node *n);
+const struct rc_node_stats *rc_node_stats(const struct rc_node *n);
+/* The payload of a log entry the node holds, or NULL. Node's thread only. */
+const void *rc_node_payload(const struct rc_node *n, uint64_t index, uint32_t *bytes);
+
+/* Returns a monotonic time in nanoseconds (CLOCK_MONOTONIC through the vDSO: no syscall). */
+uint64_t rc_clock_ns(void);
+
+#endif

@@ -1,0 +1,557 @@
+/*
+ * The run-to-completion loop of one replica (see node.h): rx burst -> decode -> step ->
+ * persist (mem) -> encode and tx burst -> apply and complete proposals. Every buffer is
+ * allocated in rc_node_create(); rc_node_poll() only moves data between them.
+ *
+ * Payloads live in an arena with one slot per log ring slot: the entry at index i keeps its
+ * bytes at slot i & (RC_LOG_ENTRIES_MAX - 1), so the core's descriptors need no reference and
+ * an AppendEntries built by the core (pointing into its ring) finds its payloads by position.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <replicore/assert.h>
+#include <replicore/node.h>
+#include <replicore/wire.h>
+
+#include "mpsc.h"
+
+#define NODE_RING_MASK (RC_LOG_ENTRIES_MAX - 1u)
+/* Rounds of execute -> persisted -> applied one poll runs before yielding to rx again. */
+#define NODE_EXECUTE_ROUNDS_MAX 16u
+/* Attempts to hand a burst to a full port before its frames are dropped (Raft resends). */
+#define NODE_TX_RETRIES_MAX 64u
+
+/* A queued proposal as it sits in a ring slot, payload after it. */
+struct node_proposal {
+	uint64_t cookie;
+	uint32_t bytes;
+	uint32_t reserved;
+	uint8_t payload[];
+};
+
+/* A proposal taken by this leader and waiting for its entry to be applied. */
+struct node_pending {
+	uint64_t index; /* 0: free */
+	uint64_t term;
+	uint64_t cookie;
+};
+
+struct rc_node {
+	struct rc_node_config cfg;
+	struct rc_driver *drv;
+	struct rc_raft *raft;
+	struct rc_raft_update *upd;
+	uint8_t *arena;		      /* RC_LOG_ENTRIES_MAX slots of payload_bytes_max */
+	struct node_pending *pending; /* RC_LOG_ENTRIES_MAX, by ring slot */
+	struct rc_mpsc propose_q;
+	uint8_t *propose_slots;
+	uint64_t next_tick_ns;
+	uint64_t tx_seq;
+	uint16_t spare_count; /* allocated tx frames not used yet */
+	uint16_t tx_count[RC_NODES_MAX];
+	uint16_t peer_id[RC_NODES_MAX]; /* voter slot -> node id */
+	struct rc_frame spare[RC_BURST_MAX];
+	struct rc_frame tx[RC_NODES_MAX][RC_BURST_MAX];
+	struct rc_raft_entry rx_entries[RC_MSG_ENTRIES_MAX];
+	const uint8_t *rx_payloads[RC_MSG_ENTRIES_MAX];
+	struct rc_raft_entry prop_entries[RC_PROPOSE_ENTRIES_MAX];
+	const struct node_proposal *props[RC_PROPOSE_ENTRIES_MAX];
+	struct rc_node_stats stats;
+};
+
+/* Returns a monotonic time in nanoseconds. */
+uint64_t
+rc_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Fills cfg with defaults: 1 ms ticks (elections after 50-100 ms), 64-byte payloads. */
+void
+rc_node_config_default(struct rc_node_config *cfg, uint16_t id, const uint16_t *voters,
+		       uint16_t voter_count)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	rc_raft_config_default(&cfg->raft, id, voters, voter_count);
+	cfg->raft.election_ticks = 50;
+	cfg->raft.heartbeat_ticks = 10;
+	cfg->raft.msg_entries_max = RC_MSG_ENTRIES_MAX;
+	cfg->raft.msg_bytes_max = UINT32_MAX; /* lowered to the frame by rc_node_create() */
+	cfg->raft.inflight_msgs_max = 32;
+	cfg->raft.inflight_bytes_max = 4u << 20;
+	cfg->cluster_id = 1;
+	cfg->payload_bytes_max = 64;
+	cfg->propose_ring_slots = 4096;
+	cfg->propose_batch_max = 256;
+	cfg->tick_ns = 1000000;
+}
+
+/* Returns the arena slot of index. */
+static inline uint8_t *
+node_payload_slot(const struct rc_node *n, uint64_t index)
+{
+	return n->arena + (size_t)(index & NODE_RING_MASK) * n->cfg.payload_bytes_max;
+}
+
+/* The codec's payload callback: an entry of the core's ring finds its bytes by position. */
+static const void *
+node_payload_of(void *ctx, const struct rc_raft_entry *e)
+{
+	const struct rc_node *n = ctx;
+	size_t slot = (size_t)(e - n->raft->ring);
+
+	RC_ASSERT(slot < RC_LOG_ENTRIES_MAX);
+	return n->arena + slot * n->cfg.payload_bytes_max;
+}
+
+/* Returns the bytes of one proposal ring slot for cfg. */
+static uint32_t
+node_propose_slot_bytes(const struct rc_node_config *cfg)
+{
+	return (uint32_t)(sizeof(uint64_t) + sizeof(struct node_proposal) +
+			  ((cfg->payload_bytes_max + 7u) & ~7u));
+}
+
+/* Checks the configuration against the driver; prints why it is refused. */
+static int
+node_config_check(const struct rc_node_config *cfg, const struct rc_driver *d)
+{
+	uint32_t q = cfg->propose_ring_slots;
+
+	if (cfg->payload_bytes_max == 0 || cfg->payload_bytes_max > RC_ENTRY_BYTES_MAX) {
+		fprintf(stderr, "replicore: payload_bytes_max %u out of 1..%u\n",
+			cfg->payload_bytes_max, RC_ENTRY_BYTES_MAX);
+		return -EINVAL;
+	}
+	if (rc_wire_append_bytes(1, cfg->payload_bytes_max) > d->body_bytes_max) {
+		fprintf(stderr,
+			"replicore: a %u-byte payload does not fit a %u-byte frame "
+			"(%u body bytes)\n",
+			cfg->payload_bytes_max, d->frame_bytes, d->body_bytes_max);
+		return -EINVAL;
+	}
+	if (q < 2 || (q & (q - 1)) != 0 || cfg->propose_batch_max < 1 ||
+	    cfg->propose_batch_max > RC_PROPOSE_ENTRIES_MAX || cfg->tick_ns == 0) {
+		fprintf(stderr, "replicore: bad proposal ring (%u slots, batch %u) or tick\n", q,
+			cfg->propose_batch_max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Creates a node on d; see node.h. */
+int
+rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_node **out)
+{
+	struct rc_node *n;
+	int rc = node_config_check(cfg, d);
+
+	if (rc != 0)
+		return rc;
+	n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	n->cfg = *cfg;
+	n->drv = d;
+	/* The largest AppendEntries the frame holds: header and fixed body, then entries. */
+	uint32_t fit = d->body_bytes_max - rc_wire_append_bytes(0, 0);
+
+	if (n->cfg.raft.msg_bytes_max > fit)
+		n->cfg.raft.msg_bytes_max = fit;
+	n->raft = malloc(sizeof(*n->raft));
+	n->upd = malloc(sizeof(*n->upd));
+	n->arena = calloc(RC_LOG_ENTRIES_MAX, cfg->payload_bytes_max);
+	n->pending = calloc(RC_LOG_ENTRIES_MAX, sizeof(*n->pending));
+	n->propose_slots = aligned_alloc(64, (size_t)cfg->propose_ring_slots *
+						     node_propose_slot_bytes(cfg));
+	if (n->raft == NULL || n->upd == NULL || n->arena == NULL || n->pending == NULL ||
+	    n->propose_slots == NULL) {
+		fprintf(stderr, "replicore: node %u: out of memory\n", cfg->raft.id);
+		rc_node_destroy(n);
+		return -ENOMEM;
+	}
+	rc = rc_raft_init(n->raft, &n->cfg.raft, NULL, NULL, 0, 0);
+	if (rc != 0) {
+		fprintf(stderr, "replicore: node %u: bad Raft configuration\n", cfg->raft.id);
+		rc_node_destroy(n);
+		return rc;
+	}
+	for (int i = 0; i < cfg->raft.voter_count; i++)
+		n->peer_id[i] = cfg->raft.voters[i];
+	rc_mpsc_init(&n->propose_q, n->propose_slots, cfg->propose_ring_slots,
+		     node_propose_slot_bytes(cfg));
+	rc_raft_update_reset(n->upd);
+	*out = n;
+	return 0;
+}
+
+/* Frees everything the node holds (frames still staged go back to the driver). */
+void
+rc_node_destroy(struct rc_node *n)
+{
+	if (n == NULL)
+		return;
+	for (int i = 0; i < RC_NODES_MAX; i++)
+		if (n->tx_count[i] > 0)
+			n->drv->ops->tx_free(n->drv, n->cfg.raft.id, n->tx[i], n->tx_count[i]);
+	if (n->spare_count > 0)
+		n->drv->ops->tx_free(n->drv, n->cfg.raft.id, n->spare, n->spare_count);
+	free(n->raft);
+	free(n->upd);
+	free(n->arena);
+	free(n->pending);
+	free(n->propose_slots);
+	free(n);
+}
+
+/* Submits a proposal from any thread; see node.h. */
+int
+rc_propose(struct rc_node *n, const void *payload, uint32_t bytes, uint64_t cookie)
+{
+	struct node_proposal *p;
+	uint64_t pos;
+
+	if (bytes > n->cfg.payload_bytes_max)
+		return -EMSGSIZE;
+	p = rc_mpsc_claim(&n->propose_q, &pos);
+	if (p == NULL)
+		return -ENOBUFS;
+	p->cookie = cookie;
+	p->bytes = bytes;
+	memcpy(p->payload, payload, bytes);
+	rc_mpsc_publish(&n->propose_q, pos);
+	return 0;
+}
+
+/* Hands the frames staged for the peer in slot to the driver; drops what a full port refuses. */
+static void
+node_flush(struct rc_node *n, int slot)
+{
+	uint16_t count = n->tx_count[slot];
+	uint16_t sent = 0;
+
+	for (uint32_t tries = 0; sent < count && tries < NODE_TX_RETRIES_MAX; tries++)
+		sent += n->drv->ops->tx_burst(n->drv, n->cfg.raft.id, n->peer_id[slot],
+					      n->tx[slot] + sent, (uint16_t)(count - sent));
+	if (sent < count) {
+		n->drv->ops->tx_free(n->drv, n->cfg.raft.id, n->tx[slot] + sent,
+				     (uint16_t)(count - sent));
+		n->stats.tx_dropped += count - sent;
+	}
+	n->stats.tx_frames += sent;
+	n->tx_count[slot] = 0;
+}
+
+/* Returns the voter slot of node id. */
+static int
+node_slot_of(const struct rc_node *n, uint16_t id)
+{
+	for (int i = 0; i < n->cfg.raft.voter_count; i++)
+		if (n->peer_id[i] == id)
+			return i;
+	return -1;
+}
+
+/* Encodes m into a frame staged for its destination, flushing a full burst. */
+static void
+node_send(struct rc_node *n, const struct rc_raft_msg *m)
+{
+	int slot = node_slot_of(n, m->to);
+	struct rc_frame *f;
+	int32_t len;
+
+	RC_ASSERT(slot >= 0);
+	if (n->spare_count == 0) {
+		n->spare_count = n->drv->ops->tx_alloc(n->drv, n->cfg.raft.id, n->spare,
+						       RC_BURST_MAX);
+		if (n->spare_count == 0) {
+			n->stats.tx_dropped++; /* no buffer: Raft resends what matters */
+			return;
+		}
+	}
+	f = &n->spare[--n->spare_count];
+	len = rc_wire_encode(f->body, f->body_cap, n->cfg.cluster_id, n->tx_seq++, m,
+			     node_payload_of, n);
+	RC_ASSERT(len > 0); /* msg_bytes_max was sized to the frame */
+	f->body_bytes = (uint32_t)len;
+	if (m->type == RC_MSG_APPEND && m->entry_count > 0) {
+		n->stats.tx_append_frames++;
+		n->stats.tx_entries += m->entry_count;
+	}
+	n->tx[slot][n->tx_count[slot]++] = *f;
+	if (n->tx_count[slot] == RC_BURST_MAX)
+		node_flush(n, slot);
+}
+
+/*
+ * Sends the update's acknowledgements: of several accepted APPEND_RESPs to one leader only the
+ * last (highest) is needed, so the others are skipped (acks coalesce per burst).
+ */
+static void
+node_send_after_persist(struct rc_node *n, const struct rc_raft_update *u)
+{
+	uint32_t last_ack[RC_NODES_MAX];
+
+	for (int i = 0; i < RC_NODES_MAX; i++)
+		last_ack[i] = UINT32_MAX;
+	for (uint32_t i = 0; i < u->msg_after_persist_count; i++) {
+		const struct rc_raft_msg *m = &u->msgs_after_persist[i];
+
+		if (m->type == RC_MSG_APPEND_RESP && !m->reject)
+			last_ack[node_slot_of(n, m->to)] = i;
+	}
+	for (uint32_t i = 0; i < u->msg_after_persist_count; i++) {
+		const struct rc_raft_msg *m = &u->msgs_after_persist[i];
+
+		if (m->type == RC_MSG_APPEND_RESP && !m->reject &&
+		    last_ack[node_slot_of(n, m->to)] != i) {
+			n->stats.acks_coalesced++;
+			continue;
+		}
+		node_send(n, m);
+	}
+}
+
+/* Steps one event into the node's update, executing the update first if it might not fit. */
+static void node_execute(struct rc_node *n);
+
+static void
+node_step(struct rc_node *n, const struct rc_raft_event *ev)
+{
+	if (!rc_raft_update_has_room(n->upd))
+		node_execute(n);
+	rc_raft_step(n->raft, ev, n->upd);
+	n->stats.steps++;
+}
+
+/* Settles the proposal pending at index's slot, if any, with status. */
+static void
+node_complete(struct rc_node *n, struct node_pending *p, enum rc_propose_status status)
+{
+	uint64_t index = status == RC_PROPOSE_COMMITTED ? p->index : 0;
+
+	if (status == RC_PROPOSE_COMMITTED)
+		n->stats.committed++;
+	else
+		n->stats.refused++;
+	p->index = 0;
+	if (n->cfg.complete != NULL)
+		n->cfg.complete(n->cfg.ctx, p->cookie, index, status);
+}
+
+/* Applies committed entries first..last and completes the proposals they settle. */
+static void
+node_apply(struct rc_node *n, uint64_t first, uint64_t last)
+{
+	for (uint64_t i = first; i <= last; i++) {
+		const struct rc_raft_entry *e = rc_raft_entry_at(n->raft, i);
+		struct node_pending *p = &n->pending[i & NODE_RING_MASK];
+
+		RC_ASSERT(e != NULL);
+		if (e->type == RC_ENTRY_NORMAL && n->cfg.apply != NULL)
+			n->cfg.apply(n->cfg.ctx, i, node_payload_slot(n, i), e->bytes);
+		if (p->index == i)
+			node_complete(n, p,
+				      p->term == e->term ? RC_PROPOSE_COMMITTED :
+							   RC_PROPOSE_SUPERSEDED);
+	}
+	n->stats.applied += last - first + 1;
+}
+
+/*
+ * Executes the update until the core is quiet: sends its messages (with `mem` storage a write
+ * is durable at once, so acknowledgements go out with the rest), reports the write as
+ * persisted, applies what is committed. Bounded by NODE_EXECUTE_ROUNDS_MAX rounds.
+ */
+static void
+node_execute(struct rc_node *n)
+{
+	struct rc_raft_update *u = n->upd;
+
+	for (uint32_t round = 0; round < NODE_EXECUTE_ROUNDS_MAX; round++) {
+		uint32_t flags = u->flags;
+		uint64_t persist_last = u->persist_last;
+		uint64_t apply_first = u->apply_first, apply_last = u->apply_last;
+		struct rc_raft_event ev;
+
+		if ((flags & (RC_UPDATE_ENTRIES | RC_UPDATE_MSGS | RC_UPDATE_MSGS_AFTER_PERSIST |
+			      RC_UPDATE_APPLY | RC_UPDATE_HARD_STATE)) == 0)
+			break;
+		for (uint32_t i = 0; i < u->msg_count; i++)
+			node_send(n, &u->msgs[i]);
+		node_send_after_persist(n, u);
+		rc_raft_update_reset(u);
+		if (flags & RC_UPDATE_ENTRIES) {
+			ev = (struct rc_raft_event){ .type = RC_EVENT_PERSISTED };
+			ev.persisted.index = persist_last;
+			ev.persisted.term = rc_raft_term_at(n->raft, persist_last);
+			rc_raft_step(n->raft, &ev, u);
+			n->stats.steps++;
+		}
+		if (flags & RC_UPDATE_APPLY) {
+			node_apply(n, apply_first, apply_last);
+			ev = (struct rc_raft_event){ .type = RC_EVENT_APPLIED };
+			ev.applied.index = apply_last;
+			rc_raft_step(n->raft, &ev, u);
+			n->stats.steps++;
+		}
+	}
+}
+
+/*
+ * Decodes one received frame and steps it. Payloads are copied into the arena only for the
+ * entries the core holds afterwards with the same term (appended now, or identical already),
+ * so a refused AppendEntries never overwrites a slot of our log.
+ */
+static void
+node_receive(struct rc_node *n, const struct rc_frame *f)
+{
+	struct rc_wire_header h;
+	struct rc_raft_event ev = { .type = RC_EVENT_RECEIVE };
+	enum rc_wire_error err = rc_wire_decode(f->body, f->body_bytes, &h, &ev.msg, n->rx_entries,
+						n->rx_payloads, RC_MSG_ENTRIES_MAX);
+
+	if (err != RC_WIRE_OK) {
+		n->stats.rx_rejected++;
+		n->stats.rejected_by_reason[err & 15]++;
+		return;
+	}
+	if (h.cluster_id != n->cfg.cluster_id || ev.msg.to != n->cfg.raft.id) {
+		n->stats.rx_foreign++;
+		return;
+	}
+	for (uint32_t i = 0; i < ev.msg.entry_count; i++) {
+		if (n->rx_entries[i].bytes > n->cfg.payload_bytes_max) {
+			n->stats.rx_rejected++; /* a peer configured for larger payloads */
+			return;
+		}
+	}
+	node_step(n, &ev);
+	for (uint32_t i = 0; i < ev.msg.entry_count; i++) {
+		uint64_t index = ev.msg.index + 1 + i;
+		const struct rc_raft_entry *e = rc_raft_entry_at(n->raft, index);
+
+		if (e != NULL && e->term == n->rx_entries[i].term)
+			memcpy(node_payload_slot(n, index), n->rx_payloads[i],
+			       n->rx_entries[i].bytes);
+	}
+}
+
+/* Drains up to propose_batch_max queued proposals into one PROPOSE; returns how many. */
+static uint32_t
+node_propose(struct rc_node *n)
+{
+	struct rc_raft_event ev = { .type = RC_EVENT_PROPOSE };
+	uint32_t count = 0, accepted;
+	uint64_t first, term;
+
+	while (count < n->cfg.propose_batch_max) {
+		const struct node_proposal *p = rc_mpsc_peek(&n->propose_q, count);
+
+		if (p == NULL)
+			break;
+		n->props[count] = p;
+		n->prop_entries[count] = (struct rc_raft_entry){ .bytes = p->bytes };
+		count++;
+	}
+	if (count == 0)
+		return 0;
+	ev.propose.entries = n->prop_entries;
+	ev.propose.count = count;
+	node_step(n, &ev);
+	accepted = n->upd->propose_accepted;
+	first = n->upd->propose_first;
+	term = n->upd->propose_term;
+	for (uint32_t i = 0; i < count; i++) {
+		const struct node_proposal *p = n->props[i];
+		struct node_pending *pend = &n->pending[(first + i) & NODE_RING_MASK];
+
+		if (i >= accepted) {
+			struct node_pending refused = { .cookie = p->cookie };
+
+			node_complete(n, &refused,
+				      n->raft->role == RC_ROLE_LEADER ? RC_PROPOSE_LOG_FULL :
+									RC_PROPOSE_NOT_LEADER);
+			continue;
+		}
+		if (pend->index != 0)
+			node_complete(n, pend, RC_PROPOSE_SUPERSEDED); /* its slot is reused */
+		memcpy(node_payload_slot(n, first + i), p->payload, p->bytes);
+		*pend = (struct node_pending){ .index = first + i,
+					       .term = term,
+					       .cookie = p->cookie };
+	}
+	rc_mpsc_pop(&n->propose_q, count);
+	n->stats.proposed += accepted;
+	return count;
+}
+
+/* One iteration of the loop; see node.h. */
+uint32_t
+rc_node_poll(struct rc_node *n, uint64_t now_ns)
+{
+	struct rc_frame frames[RC_BURST_MAX];
+	uint16_t id = n->cfg.raft.id;
+	uint16_t rx = n->drv->ops->rx_burst(n->drv, id, frames, RC_BURST_MAX);
+	uint32_t work = rx;
+
+	for (uint16_t i = 0; i < rx; i++)
+		node_receive(n, &frames[i]);
+	if (rx > 0)
+		n->drv->ops->rx_free(n->drv, id, frames, rx);
+	n->stats.rx_frames += rx;
+	if (n->next_tick_ns == 0)
+		n->next_tick_ns = now_ns + n->cfg.tick_ns;
+	if (now_ns >= n->next_tick_ns) {
+		struct rc_raft_event ev = { .type = RC_EVENT_TICK };
+
+		node_step(n, &ev);
+		/* One tick per iteration; a loop that fell behind does not burst ticks. */
+		n->next_tick_ns = now_ns - n->next_tick_ns > n->cfg.tick_ns ?
+					  now_ns + n->cfg.tick_ns :
+					  n->next_tick_ns + n->cfg.tick_ns;
+		work++;
+	}
+	work += node_propose(n);
+	node_execute(n);
+	for (int i = 0; i < n->cfg.raft.voter_count; i++)
+		if (n->tx_count[i] > 0)
+			node_flush(n, i);
+	n->stats.iterations++;
+	if (work > 0)
+		n->stats.busy_iterations++;
+	return work;
+}
+
+/* The node's core, for reading its state from the node's thread. */
+const struct rc_raft *
+rc_node_raft(const struct rc_node *n)
+{
+	return n->raft;
+}
+
+/* The node's counters. */
+const struct rc_node_stats *
+rc_node_stats(const struct rc_node *n)
+{
+	return &n->stats;
+}
+
+/* The payload the node holds for index, or NULL when the log does not hold index. */
+const void *
+rc_node_payload(const struct rc_node *n, uint64_t index, uint32_t *bytes)
+{
+	const struct rc_raft_entry *e = rc_raft_entry_at(n->raft, index);
+
+	if (e == NULL)
+		return NULL;
+	*bytes = e->bytes;
+	return node_payload_slot(n, index);
+}
