@@ -1,0 +1,684 @@
+/*
+ * rc-bench: the main job. Starts a cluster in this process (default: 3 nodes over net_ring
+ * ports, no hugepages, no NIC), waits for a leader, runs a closed-loop load that keeps
+ * --inflight proposals outstanding, and reports commits/s, MB/s, commit latency percentiles,
+ * frames/s, entries per frame and per-lcore busy share.
+ *
+ * A commit is counted when the leader applies an entry a majority holds and completes the
+ * proposal; its latency runs from the proposal's submission to that completion. Proposals,
+ * sends and acks are never counted.
+ *
+ *   rc-bench [options] [-- EAL arguments]
+ *   rc-bench compare BASE.json NEW.json [--tolerance PCT]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include <replicore/assert.h>
+#include <replicore/node.h>
+#include <replicore/wire.h>
+
+#include "dpdk.h"
+#include "histogram.h"
+#include "report.h"
+
+#define BENCH_NODES_PER_LCORE_MAX 4u
+#define BENCH_LCORES_MAX RC_BENCH_LCORES_MAX
+#define BENCH_ELECTION_WAIT_S 10u
+#define BENCH_CHECK_ENTRIES 16384u
+
+enum bench_phase {
+	BENCH_ELECT = 0,
+	BENCH_WARMUP = 1,
+	BENCH_MEASURE = 2,
+	BENCH_STOP = 3,
+};
+
+struct bench_opts {
+	uint32_t nodes;
+	uint32_t payload_bytes;
+	uint32_t inflight;
+	uint32_t batch_max;
+	uint32_t window;
+	uint32_t frame_bytes;
+	double duration_s;
+	double warmup_s;
+	const char *driver;
+	const char *json_path;
+	bool loadgen_thread;
+};
+
+/* One lcore's loop state: the nodes it runs and what it measured. One writer: its lcore. */
+struct bench_lcore {
+	unsigned int lcore_id;
+	uint32_t node_count;
+	struct rc_node *nodes[BENCH_NODES_PER_LCORE_MAX];
+	uint64_t busy_tsc;
+	uint64_t total_tsc;
+	struct rc_hist hist; /* commit latency in ns, measured phase only */
+	uint64_t commits;    /* measured phase only */
+	uint64_t outstanding;
+	uint64_t proposal_seq;
+} __attribute__((aligned(64)));
+
+static struct bench_opts opts = {
+	.nodes = 3,
+	.payload_bytes = 64,
+	.inflight = 256,
+	.batch_max = 256,
+	.window = 32,
+	.frame_bytes = 1500,
+	.duration_s = 10,
+	.warmup_s = 2,
+	.driver = "ring",
+};
+
+static struct bench_lcore lcores[BENCH_LCORES_MAX];
+static uint32_t lcore_count;
+static _Atomic int phase;
+static _Atomic uint16_t leader_id;
+static _Atomic uint64_t commits_live; /* for the progress line */
+static _Atomic uint64_t p99_live_ns;  /* for the progress line */
+static _Atomic int want_p99;
+static _Atomic uint64_t measure_start_tsc;
+static _Atomic uint64_t thread_outstanding; /* --loadgen thread */
+static double ns_per_tsc;
+static uint8_t payload[RC_ENTRY_BYTES_MAX];
+
+/* Returns the time stamp counter: the benchmark's clock for latencies. */
+static inline uint64_t
+bench_tsc(void)
+{
+	return __rdtsc();
+}
+
+/* Measures the TSC rate against the monotonic clock over 50 ms. */
+static void
+bench_calibrate(void)
+{
+	uint64_t ns0 = rc_clock_ns(), t0 = bench_tsc();
+
+	while (rc_clock_ns() - ns0 < 50000000ull)
+		;
+	ns_per_tsc = (double)(rc_clock_ns() - ns0) / (double)(bench_tsc() - t0);
+}
+
+/* A proposal settled on the leader's lcore: record its latency if it belongs to the window. */
+static void
+bench_complete(void *ctx, uint64_t cookie, uint64_t index, enum rc_propose_status status)
+{
+	struct bench_lcore *lc = ctx;
+	uint64_t now = bench_tsc();
+
+	(void)index;
+	if (opts.loadgen_thread)
+		atomic_fetch_sub_explicit(&thread_outstanding, 1, memory_order_relaxed);
+	else
+		lc->outstanding--;
+	if (status != RC_PROPOSE_COMMITTED)
+		return;
+	if (atomic_load_explicit(&phase, memory_order_relaxed) == BENCH_MEASURE &&
+	    cookie >= atomic_load_explicit(&measure_start_tsc, memory_order_relaxed)) {
+		rc_hist_record(&lc->hist, (uint64_t)((double)(now - cookie) * ns_per_tsc));
+		lc->commits++;
+	}
+}
+
+/* Keeps --inflight proposals outstanding on leader node n from its own loop. */
+static void
+bench_top_up(struct bench_lcore *lc, struct rc_node *n)
+{
+	while (lc->outstanding < opts.inflight) {
+		if (rc_propose(n, payload, opts.payload_bytes, bench_tsc()) != 0)
+			break; /* ring full: back-pressure, try next iteration */
+		lc->outstanding++;
+	}
+}
+
+/* The loop of one lcore: poll its nodes, feed the leader, account busy time. */
+static int
+bench_lcore_loop(void *arg)
+{
+	struct bench_lcore *lc = arg;
+
+	for (;;) {
+		int ph = atomic_load_explicit(&phase, memory_order_relaxed);
+		uint64_t t0 = bench_tsc();
+		uint64_t now_ns = rc_clock_ns();
+		uint32_t work = 0;
+
+		if (ph == BENCH_STOP)
+			break;
+		for (uint32_t i = 0; i < lc->node_count; i++) {
+			struct rc_node *n = lc->nodes[i];
+			const struct rc_raft *r;
+
+			work += rc_node_poll(n, now_ns);
+			r = rc_node_raft(n);
+			if (r->role != RC_ROLE_LEADER)
+				continue;
+			atomic_store_explicit(&leader_id, r->cfg.id, memory_order_relaxed);
+			if (ph >= BENCH_WARMUP && !opts.loadgen_thread)
+				bench_top_up(lc, n);
+			if (atomic_load_explicit(&want_p99, memory_order_relaxed)) {
+				atomic_store_explicit(&p99_live_ns,
+						      rc_hist_percentile(&lc->hist, 99),
+						      memory_order_relaxed);
+				atomic_store_explicit(&want_p99, 0, memory_order_relaxed);
+			}
+			atomic_store_explicit(&commits_live, lc->commits, memory_order_relaxed);
+		}
+		uint64_t spent = bench_tsc() - t0;
+
+		if (ph == BENCH_MEASURE) {
+			lc->total_tsc += spent;
+			if (work > 0)
+				lc->busy_tsc += spent;
+		}
+	}
+	return 0;
+}
+
+/* --loadgen thread: proposes from a plain thread through the nodes' rings. */
+static void *
+bench_loadgen_thread(void *arg)
+{
+	struct rc_node **nodes = arg;
+
+	while (atomic_load_explicit(&phase, memory_order_relaxed) != BENCH_STOP) {
+		uint16_t id = atomic_load_explicit(&leader_id, memory_order_relaxed);
+
+		if (atomic_load_explicit(&phase, memory_order_relaxed) < BENCH_WARMUP || id == 0 ||
+		    atomic_load_explicit(&thread_outstanding, memory_order_relaxed) >=
+			    opts.inflight)
+			continue;
+		atomic_fetch_add_explicit(&thread_outstanding, 1, memory_order_relaxed);
+		if (rc_propose(nodes[id - 1], payload, opts.payload_bytes, bench_tsc()) != 0)
+			atomic_fetch_sub_explicit(&thread_outstanding, 1, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static void
+bench_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rc-bench [options] [-- EAL arguments]\n"
+		"       rc-bench compare BASE.json NEW.json [--tolerance PCT]\n"
+		"Runs a Raft cluster in this process and measures commits per second and commit\n"
+		"latency (proposal to the leader's apply of an entry a majority holds).\n"
+		"  --nodes N        voters, 1..%u (default 3)\n"
+		"  --payload B      bytes per entry (default 64)\n"
+		"  --inflight N     proposals kept outstanding (default 256)\n"
+		"  --batch-max N    proposals per PROPOSE event, 1..%u (default 256)\n"
+		"  --window N       AppendEntries in flight per follower, 1..%u (default 32)\n"
+		"  --frame B        MTU in bytes: 1500, or up to 9000 for jumbo (default 1500)\n"
+		"  --duration S     measured seconds (default 10)\n"
+		"  --warmup S       seconds run before measuring (default 2)\n"
+		"  --driver NAME    ring (net_ring ports in this process; default)\n"
+		"  --loadgen WHERE  leader (in the leader's loop; default) or thread\n"
+		"  --json FILE      write parameters, environment and results (bench/SCHEMA.md)\n"
+		"EAL arguments default to: -l 0-1 --no-huge --no-pci --no-shconf -m 512\n"
+		"  --file-prefix rc-bench-PID --log-level lib.eal:error\n"
+		"Storage is 'mem' (volatile): figures are NOT DURABLE.\n",
+		RC_NODES_MAX, RC_PROPOSE_ENTRIES_MAX, RC_INFLIGHT_MSGS_MAX);
+}
+
+/* Parses an unsigned option value within [lo, hi]; exits 2 naming the option otherwise. */
+static uint32_t
+bench_parse_u32(const char *name, const char *v, uint32_t lo, uint32_t hi)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || x < lo || x > hi) {
+		fprintf(stderr, "rc-bench: --%s wants a whole number in %u..%u, not '%s'\n", name,
+			lo, hi, v);
+		exit(2);
+	}
+	return (uint32_t)x;
+}
+
+/* Parses a seconds value in (0, 3600]; exits 2 otherwise. */
+static double
+bench_parse_seconds(const char *name, const char *v, bool zero_ok)
+{
+	char *end;
+	double x = strtod(v, &end);
+
+	if (*end != '\0' || end == v || !(x >= 0) || x > 3600 || (!zero_ok && x == 0)) {
+		fprintf(stderr, "rc-bench: --%s wants seconds in %s..3600, not '%s'\n", name,
+			zero_ok ? "0" : "(0", v);
+		exit(2);
+	}
+	return x;
+}
+
+/* Parses rc-bench's own options (before "--"); exits 2 on a bad one. */
+static void
+bench_parse(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "payload", required_argument, NULL, 'p' },
+		{ "inflight", required_argument, NULL, 'i' },
+		{ "batch-max", required_argument, NULL, 'b' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "frame", required_argument, NULL, 'f' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "warmup", required_argument, NULL, 'u' },
+		{ "driver", required_argument, NULL, 'D' },
+		{ "loadgen", required_argument, NULL, 'L' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			opts.nodes = bench_parse_u32("nodes", optarg, 1, RC_NODES_MAX);
+			break;
+		case 'p':
+			opts.payload_bytes = bench_parse_u32("payload", optarg, 1,
+							     RC_ENTRY_BYTES_MAX);
+			break;
+		case 'i':
+			opts.inflight = bench_parse_u32("inflight", optarg, 1, 65536);
+			break;
+		case 'b':
+			opts.batch_max = bench_parse_u32("batch-max", optarg, 1,
+							 RC_PROPOSE_ENTRIES_MAX);
+			break;
+		case 'w':
+			opts.window = bench_parse_u32("window", optarg, 1, RC_INFLIGHT_MSGS_MAX);
+			break;
+		case 'f':
+			opts.frame_bytes = bench_parse_u32("frame", optarg, RC_FRAME_BYTES_MIN,
+							   RC_FRAME_BYTES_MAX);
+			break;
+		case 'd':
+			opts.duration_s = bench_parse_seconds("duration", optarg, false);
+			break;
+		case 'u':
+			opts.warmup_s = bench_parse_seconds("warmup", optarg, true);
+			break;
+		case 'D':
+			opts.driver = optarg;
+			break;
+		case 'L':
+			if (strcmp(optarg, "thread") != 0 && strcmp(optarg, "leader") != 0) {
+				fprintf(stderr, "rc-bench: --loadgen is 'leader' or 'thread'\n");
+				exit(2);
+			}
+			opts.loadgen_thread = strcmp(optarg, "thread") == 0;
+			break;
+		case 'j':
+			opts.json_path = optarg;
+			break;
+		case 'h':
+			bench_usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr,
+				"rc-bench: unknown option or missing value: '%s' (see --help)\n",
+				argv[optind - 1]);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rc-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
+		exit(2);
+	}
+	if (strcmp(opts.driver, "ring") != 0) {
+		fprintf(stderr, "rc-bench: driver '%s' is not available in this build (use ring)\n",
+			opts.driver);
+		exit(2);
+	}
+	if (rc_wire_append_bytes(1, opts.payload_bytes) >
+	    opts.frame_bytes - RC_FRAME_IP_UDP_BYTES) {
+		fprintf(stderr, "rc-bench: a %u-byte payload does not fit a %u-byte frame\n",
+			opts.payload_bytes, opts.frame_bytes);
+		exit(2);
+	}
+}
+
+/* Runs `rc-bench compare BASE NEW [--tolerance PCT]`; returns the exit status. */
+static int
+bench_compare_main(int argc, char **argv)
+{
+	struct rc_bench_result base, cur;
+	char err[256];
+	double tolerance = 5;
+
+	if (argc == 5 && strcmp(argv[3], "--tolerance") == 0) {
+		char *end;
+
+		tolerance = strtod(argv[4], &end);
+		if (*end != '\0' || end == argv[4] || !(tolerance >= 0) || tolerance > 1000) {
+			fprintf(stderr, "rc-bench compare: --tolerance wants a percentage\n");
+			return 2;
+		}
+	} else if (argc != 3) {
+		fprintf(stderr, "usage: rc-bench compare BASE.json NEW.json [--tolerance PCT]\n");
+		return 2;
+	}
+	if (rc_bench_json_read(argv[1], &base, err, sizeof(err)) != 0 ||
+	    rc_bench_json_read(argv[2], &cur, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rc-bench compare: %s\n", err);
+		return 2;
+	}
+	return rc_bench_compare(&base, &cur, tolerance, stdout) != 0 ? 1 : 0;
+}
+
+/* Builds the EAL argument vector: the user's after "--", else the in-process defaults. */
+static int
+bench_eal_args(int argc, char **argv, int split, char **eal, char *prefix, size_t prefix_len)
+{
+	int n = 0;
+
+	eal[n++] = argv[0];
+	if (split < argc) {
+		for (int i = split + 1; i < argc && n < 63; i++)
+			eal[n++] = argv[i];
+		return n;
+	}
+	snprintf(prefix, prefix_len, "--file-prefix=rc-bench-%d", (int)getpid());
+	static char *defaults[] = {
+		"-l",	       "0-1", "--no-huge", "--no-pci",
+		"--no-shconf", "-m",  "512",	   "--log-level=lib.eal:error"
+	};
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		eal[n++] = defaults[i];
+	eal[n++] = prefix;
+	return n;
+}
+
+/* Creates the nodes and places node i on lcore (i - 1) % lcores. Returns 0 or exits 1. */
+static void
+bench_place(struct rc_driver *drv, struct rc_node **nodes)
+{
+	uint16_t voters[RC_NODES_MAX];
+	unsigned int lcore_id;
+	uint32_t count = 0;
+
+	RTE_LCORE_FOREACH(lcore_id) {
+		if (count < BENCH_LCORES_MAX)
+			lcores[count++].lcore_id = lcore_id;
+	}
+	lcore_count = count;
+	if (opts.nodes > lcore_count * BENCH_NODES_PER_LCORE_MAX) {
+		fprintf(stderr, "rc-bench: %u nodes do not fit %u lcores (%u nodes per lcore)\n",
+			opts.nodes, lcore_count, BENCH_NODES_PER_LCORE_MAX);
+		exit(1);
+	}
+	for (uint16_t id = 1; id <= opts.nodes; id++)
+		voters[id - 1] = id;
+	for (uint16_t id = 1; id <= opts.nodes; id++) {
+		struct bench_lcore *lc = &lcores[(id - 1) % lcore_count];
+		struct rc_node_config cfg;
+
+		rc_node_config_default(&cfg, id, voters, (uint16_t)opts.nodes);
+		cfg.raft.seed = 1000 + id;
+		cfg.raft.inflight_msgs_max = opts.window;
+		cfg.payload_bytes_max = opts.payload_bytes;
+		cfg.propose_batch_max = opts.batch_max;
+		cfg.propose_ring_slots = 1;
+		while (cfg.propose_ring_slots < 2 * opts.inflight)
+			cfg.propose_ring_slots <<= 1;
+		cfg.complete = bench_complete;
+		cfg.ctx = lc;
+		if (rc_node_create(&cfg, drv, &nodes[id - 1]) != 0) {
+			fprintf(stderr, "rc-bench: node %u could not be created\n", id);
+			exit(1);
+		}
+		lc->nodes[lc->node_count++] = nodes[id - 1];
+	}
+}
+
+/* Waits for a leader, runs warm-up and the measured phase with a progress line each second.
+ * Always ends the run (phase STOP). */
+static void *
+bench_control(void *arg)
+{
+	(void)arg;
+	uint64_t t0 = rc_clock_ns();
+
+	while (atomic_load(&leader_id) == 0) {
+		if (rc_clock_ns() - t0 > BENCH_ELECTION_WAIT_S * 1000000000ull) {
+			fprintf(stderr, "rc-bench: no leader elected within %u s\n",
+				BENCH_ELECTION_WAIT_S);
+			atomic_store(&phase, BENCH_STOP);
+			return NULL;
+		}
+		usleep(1000);
+	}
+	printf("leader: node %u after %.1f ms\n", atomic_load(&leader_id),
+	       (double)(rc_clock_ns() - t0) / 1e6);
+	atomic_store(&phase, BENCH_WARMUP);
+	usleep((useconds_t)(opts.warmup_s * 1e6));
+	atomic_store(&measure_start_tsc, bench_tsc());
+	atomic_store(&phase, BENCH_MEASURE);
+	for (uint32_t s = 1; s <= (uint32_t)opts.duration_s; s++) {
+		usleep(1000000);
+		atomic_store(&want_p99, 1);
+		usleep(1000);
+		printf("[%3u s] %12.0f commits/s so far, p99 %8.1f us\n", s,
+		       (double)atomic_load(&commits_live) / s,
+		       (double)atomic_load(&p99_live_ns) / 1000.0);
+		fflush(stdout);
+	}
+	double rest = opts.duration_s - (uint32_t)opts.duration_s;
+
+	if (rest > 0)
+		usleep((useconds_t)(rest * 1e6));
+	atomic_store(&phase, BENCH_STOP);
+	return NULL;
+}
+
+/* Gathers the lcores' measurements into r. */
+static void
+bench_collect(struct rc_node **nodes, struct rc_bench_result *r)
+{
+	static struct rc_hist hist;
+	uint64_t tx_frames = 0, tx_entries = 0, tx_append_frames = 0;
+
+	rc_hist_reset(&hist);
+	for (uint32_t i = 0; i < lcore_count; i++) {
+		rc_hist_merge(&hist, &lcores[i].hist);
+		r->commits += lcores[i].commits;
+		r->lcore_busy_share[i] = lcores[i].total_tsc == 0 ?
+						 0 :
+						 (double)lcores[i].busy_tsc /
+							 (double)lcores[i].total_tsc;
+	}
+	r->lcore_busy_count = lcore_count;
+	for (uint32_t i = 0; i < opts.nodes; i++) {
+		tx_frames += rc_node_stats(nodes[i])->tx_frames;
+		tx_entries += rc_node_stats(nodes[i])->tx_entries;
+		tx_append_frames += rc_node_stats(nodes[i])->tx_append_frames;
+	}
+	rc_bench_result_set_latency(r, &hist);
+	r->commits_per_sec = (double)r->commits / opts.duration_s;
+	r->mb_per_sec = r->commits_per_sec * opts.payload_bytes / 1e6;
+	/* Frames over the whole run (warm-up included), as a rate over the measured window. */
+	r->frames_per_sec = (double)tx_frames / (opts.duration_s + opts.warmup_s);
+	r->entries_per_frame = tx_append_frames == 0 ?
+				       0 :
+				       (double)tx_entries / (double)tx_append_frames;
+}
+
+/*
+ * After the run: every node must hold the same entries (term and payload) up to the lowest
+ * commit index; checks the last BENCH_CHECK_ENTRIES of them. Returns 0, or -1 after printing
+ * the first disagreement.
+ */
+static int
+bench_check_logs(struct rc_node **nodes)
+{
+	uint64_t commit = UINT64_MAX;
+
+	for (uint32_t i = 0; i < opts.nodes; i++) {
+		uint64_t c = rc_node_raft(nodes[i])->commit;
+
+		commit = c < commit ? c : commit;
+	}
+	uint64_t first = commit > BENCH_CHECK_ENTRIES ? commit - BENCH_CHECK_ENTRIES + 1 : 1;
+
+	for (uint64_t index = first; index <= commit; index++) {
+		const struct rc_raft *r0 = rc_node_raft(nodes[0]);
+		uint32_t bytes0, bytes;
+		const void *p0 = rc_node_payload(nodes[0], index, &bytes0);
+
+		for (uint32_t i = 1; i < opts.nodes; i++) {
+			const struct rc_raft *r = rc_node_raft(nodes[i]);
+			const void *p = rc_node_payload(nodes[i], index, &bytes);
+
+			if (p0 == NULL || p == NULL ||
+			    rc_raft_term_at(r, index) != rc_raft_term_at(r0, index) ||
+			    bytes != bytes0 || memcmp(p, p0, bytes) != 0) {
+				fprintf(stderr,
+					"rc-bench: nodes 1 and %u disagree at index %" PRIu64
+					" (commit indexes %" PRIu64 " and %" PRIu64 ")\n",
+					i + 1, index, r0->commit, r->commit);
+				return -1;
+			}
+		}
+	}
+	printf("  check              logs of all %u nodes agree on entries %" PRIu64 "..%" PRIu64
+	       " (lowest commit)\n",
+	       opts.nodes, first, commit);
+	return 0;
+}
+
+/* Prints the summary table. */
+static void
+bench_print(const struct rc_bench_result *r)
+{
+	printf("\nrc-bench: %u nodes over %s, storage mem (NOT DURABLE), payload %u B, "
+	       "frame %u B,\n"
+	       "          inflight %u, batch-max %u, window %u, load generator: %s\n",
+	       opts.nodes, opts.driver, opts.payload_bytes, opts.frame_bytes, opts.inflight,
+	       opts.batch_max, opts.window,
+	       opts.loadgen_thread ? "separate thread" : "in the leader's loop");
+	printf("  commits/s          %14.0f   (%" PRIu64 " commits in %.1f s)\n",
+	       r->commits_per_sec, r->commits, opts.duration_s);
+	printf("  MB/s               %14.1f\n", r->mb_per_sec);
+	printf("  latency us         p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
+	       r->latency_us.p50, r->latency_us.p90, r->latency_us.p99, r->latency_us.p999,
+	       r->latency_us.max);
+	printf("  frames/s           %14.0f   (all nodes)\n", r->frames_per_sec);
+	printf("  entries per frame  %14.1f   (AppendEntries frames carrying entries)\n",
+	       r->entries_per_frame);
+	printf("  lcore busy         ");
+	for (uint32_t i = 0; i < r->lcore_busy_count; i++)
+		printf(" lcore%u %.0f%%", lcores[i].lcore_id, r->lcore_busy_share[i] * 100);
+	printf("\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct rc_node *nodes[RC_NODES_MAX];
+	static struct rc_bench_result result;
+	char *eal[64], prefix[64];
+	struct rc_dpdk_config dcfg = { 0 };
+	struct rc_driver *drv;
+	pthread_t loadgen;
+	int split = argc, eal_argc, rc;
+
+	if (argc >= 2 && strcmp(argv[1], "compare") == 0)
+		return bench_compare_main(argc - 1, argv + 1);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			split = i;
+			break;
+		}
+	}
+	bench_parse(split, argv);
+	eal_argc = bench_eal_args(argc, argv, split, eal, prefix, sizeof(prefix));
+	if (rc_dpdk_eal_init(eal_argc, eal) < 0)
+		return 1;
+	bench_calibrate();
+	memset(payload, 0xab, sizeof(payload));
+	dcfg.frame_bytes = opts.frame_bytes;
+	dcfg.nodes = (uint16_t)opts.nodes;
+	if (rc_dpdk_open_ring(&dcfg, &drv) != 0)
+		return 1;
+	bench_place(drv, nodes);
+	for (uint32_t i = 0; i < lcore_count; i++)
+		rc_hist_reset(&lcores[i].hist);
+	if (opts.loadgen_thread && pthread_create(&loadgen, NULL, bench_loadgen_thread, nodes)) {
+		fprintf(stderr, "rc-bench: cannot start the load generator thread\n");
+		return 1;
+	}
+	for (uint32_t i = 1; i < lcore_count; i++)
+		rte_eal_remote_launch(bench_lcore_loop, &lcores[i], lcores[i].lcore_id);
+
+	pthread_t control;
+
+	if (pthread_create(&control, NULL, bench_control, NULL) != 0) {
+		fprintf(stderr, "rc-bench: cannot start the control thread\n");
+		return 1;
+	}
+	bench_lcore_loop(&lcores[0]);
+	rte_eal_mp_wait_lcore();
+	pthread_join(control, NULL);
+	if (opts.loadgen_thread)
+		pthread_join(loadgen, NULL);
+
+	rc = 0;
+	if (atomic_load(&leader_id) == 0) {
+		rc = 1;
+	} else {
+		result.params.nodes = opts.nodes;
+		result.params.payload_bytes = opts.payload_bytes;
+		result.params.inflight = opts.inflight;
+		result.params.batch_max = opts.batch_max;
+		result.params.window = opts.window;
+		result.params.frame_bytes = opts.frame_bytes;
+		result.params.duration_s = opts.duration_s;
+		result.params.warmup_s = opts.warmup_s;
+		snprintf(result.params.driver, sizeof(result.params.driver), "%s", opts.driver);
+		snprintf(result.params.storage, sizeof(result.params.storage), "mem");
+		snprintf(result.params.loadgen, sizeof(result.params.loadgen), "%s",
+			 opts.loadgen_thread ? "thread" : "leader-loop");
+		rc_bench_env_probe(&result.env);
+		snprintf(result.env.git_rev, sizeof(result.env.git_rev), "%s", RC_GIT_REV);
+		result.env.lcore_count = lcore_count;
+		bench_collect(nodes, &result);
+		bench_print(&result);
+		if (bench_check_logs(nodes) != 0)
+			rc = 1;
+		if (opts.json_path != NULL) {
+			FILE *f = fopen(opts.json_path, "w");
+
+			if (f == NULL || rc_bench_json_write(f, &result) != 0 || fclose(f) != 0) {
+				fprintf(stderr, "rc-bench: cannot write %s: %s\n", opts.json_path,
+					strerror(errno));
+				rc = 1;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < opts.nodes; i++)
+		rc_node_destroy(nodes[i]);
+	drv->ops->close(drv);
+	rte_eal_cleanup();
+	return rc;
+}
