@@ -33,11 +33,14 @@
 #include "dpdk.h"
 #include "histogram.h"
 #include "report.h"
+#include "udp.h"
 
 #define BENCH_NODES_PER_LCORE_MAX 4u
 #define BENCH_LCORES_MAX RC_BENCH_LCORES_MAX
 #define BENCH_ELECTION_WAIT_S 10u
 #define BENCH_CHECK_ENTRIES 16384u
+/* Loop threads of the udp driver (which has no EAL lcores). */
+#define BENCH_UDP_THREADS 2u
 
 enum bench_phase {
 	BENCH_ELECT = 0,
@@ -191,6 +194,32 @@ bench_lcore_loop(void *arg)
 	return 0;
 }
 
+/* A plain thread running one loop (the udp driver has no EAL lcores). */
+static void *
+bench_thread_loop(void *arg)
+{
+	bench_lcore_loop(arg);
+	return NULL;
+}
+
+/* Opens the udp driver: every node in this process on 127.0.0.1, ports from a per-process base.
+ * Returns 0 or -1 after printing why. */
+static int
+bench_open_udp(struct rc_driver **drv)
+{
+	struct rc_udp_config cfg = { 0 };
+	uint16_t base = (uint16_t)(20000 + (getpid() % 4000) * 8);
+
+	cfg.frame_bytes = opts.frame_bytes;
+	cfg.local_count = (uint16_t)opts.nodes;
+	for (uint16_t id = 1; id <= opts.nodes; id++)
+		cfg.local_ids[id - 1] = id;
+	rc_udp_loopback_peers(&cfg, (uint16_t)opts.nodes, base);
+	cfg.rx_buffers = 4096;
+	cfg.tx_buffers = 4096;
+	return rc_udp_open(&cfg, drv) == 0 ? 0 : -1;
+}
+
 /* --loadgen thread: proposes from a plain thread through the nodes' rings. */
 static void *
 bench_loadgen_thread(void *arg)
@@ -227,13 +256,14 @@ bench_usage(FILE *f)
 		"  --frame B        MTU in bytes: 1500, or up to 9000 for jumbo (default 1500)\n"
 		"  --duration S     measured seconds (default 10)\n"
 		"  --warmup S       seconds run before measuring (default 2)\n"
-		"  --driver NAME    ring (net_ring ports in this process; default)\n"
+		"  --driver NAME    ring (net_ring ports in this process; default), or udp\n"
+		"                   (kernel sockets on 127.0.0.1, %u threads, no EAL)\n"
 		"  --loadgen WHERE  leader (in the leader's loop; default) or thread\n"
 		"  --json FILE      write parameters, environment and results (bench/SCHEMA.md)\n"
 		"EAL arguments default to: -l 0-1 --no-huge --no-pci --no-shconf -m 512\n"
 		"  --file-prefix rc-bench-PID --log-level lib.eal:error\n"
 		"Storage is 'mem' (volatile): figures are NOT DURABLE.\n",
-		RC_NODES_MAX, RC_PROPOSE_ENTRIES_MAX, RC_INFLIGHT_MSGS_MAX);
+		RC_NODES_MAX, RC_PROPOSE_ENTRIES_MAX, RC_INFLIGHT_MSGS_MAX, BENCH_UDP_THREADS);
 }
 
 /* Parses an unsigned option value within [lo, hi]; exits 2 naming the option otherwise. */
@@ -346,8 +376,9 @@ bench_parse(int argc, char **argv)
 		fprintf(stderr, "rc-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
 		exit(2);
 	}
-	if (strcmp(opts.driver, "ring") != 0) {
-		fprintf(stderr, "rc-bench: driver '%s' is not available in this build (use ring)\n",
+	if (strcmp(opts.driver, "ring") != 0 && strcmp(opts.driver, "udp") != 0) {
+		fprintf(stderr,
+			"rc-bench: driver '%s' is not available in this build (ring or udp)\n",
 			opts.driver);
 		exit(2);
 	}
@@ -418,9 +449,14 @@ bench_place(struct rc_driver *drv, struct rc_node **nodes)
 	unsigned int lcore_id;
 	uint32_t count = 0;
 
-	RTE_LCORE_FOREACH(lcore_id) {
-		if (count < BENCH_LCORES_MAX)
-			lcores[count++].lcore_id = lcore_id;
+	if (strcmp(opts.driver, "udp") == 0) {
+		for (count = 0; count < BENCH_UDP_THREADS; count++)
+			lcores[count].lcore_id = count;
+	} else {
+		RTE_LCORE_FOREACH(lcore_id) {
+			if (count < BENCH_LCORES_MAX)
+				lcores[count++].lcore_id = lcore_id;
+		}
 	}
 	lcore_count = count;
 	if (opts.nodes > lcore_count * BENCH_NODES_PER_LCORE_MAX) {
@@ -602,6 +638,8 @@ main(int argc, char **argv)
 	struct rc_driver *drv;
 	pthread_t loadgen;
 	int split = argc, eal_argc, rc;
+	bool use_eal;
+	pthread_t threads[BENCH_LCORES_MAX];
 
 	if (argc >= 2 && strcmp(argv[1], "compare") == 0)
 		return bench_compare_main(argc - 1, argv + 1);
@@ -612,15 +650,23 @@ main(int argc, char **argv)
 		}
 	}
 	bench_parse(split, argv);
-	eal_argc = bench_eal_args(argc, argv, split, eal, prefix, sizeof(prefix));
-	if (rc_dpdk_eal_init(eal_argc, eal) < 0)
+	use_eal = strcmp(opts.driver, "udp") != 0;
+	if (use_eal) {
+		eal_argc = bench_eal_args(argc, argv, split, eal, prefix, sizeof(prefix));
+		if (rc_dpdk_eal_init(eal_argc, eal) < 0)
+			return 1;
+		dcfg.frame_bytes = opts.frame_bytes;
+		dcfg.nodes = (uint16_t)opts.nodes;
+		if (rc_dpdk_open_ring(&dcfg, &drv) != 0)
+			return 1;
+	} else if (split < argc) {
+		fprintf(stderr, "rc-bench: the udp driver takes no EAL arguments\n");
+		return 2;
+	} else if (bench_open_udp(&drv) != 0) {
 		return 1;
+	}
 	bench_calibrate();
 	memset(payload, 0xab, sizeof(payload));
-	dcfg.frame_bytes = opts.frame_bytes;
-	dcfg.nodes = (uint16_t)opts.nodes;
-	if (rc_dpdk_open_ring(&dcfg, &drv) != 0)
-		return 1;
 	bench_place(drv, nodes);
 	for (uint32_t i = 0; i < lcore_count; i++)
 		rc_hist_reset(&lcores[i].hist);
@@ -628,8 +674,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "rc-bench: cannot start the load generator thread\n");
 		return 1;
 	}
-	for (uint32_t i = 1; i < lcore_count; i++)
-		rte_eal_remote_launch(bench_lcore_loop, &lcores[i], lcores[i].lcore_id);
+	for (uint32_t i = 1; i < lcore_count; i++) {
+		if (use_eal)
+			rte_eal_remote_launch(bench_lcore_loop, &lcores[i], lcores[i].lcore_id);
+		else if (pthread_create(&threads[i], NULL, bench_thread_loop, &lcores[i]) != 0) {
+			fprintf(stderr, "rc-bench: cannot start loop thread %u\n", i);
+			return 1;
+		}
+	}
 
 	pthread_t control;
 
@@ -638,7 +690,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	bench_lcore_loop(&lcores[0]);
-	rte_eal_mp_wait_lcore();
+	for (uint32_t i = 1; i < lcore_count; i++)
+		if (!use_eal)
+			pthread_join(threads[i], NULL);
+	if (use_eal)
+		rte_eal_mp_wait_lcore();
 	pthread_join(control, NULL);
 	if (opts.loadgen_thread)
 		pthread_join(loadgen, NULL);
@@ -679,6 +735,7 @@ main(int argc, char **argv)
 	for (uint32_t i = 0; i < opts.nodes; i++)
 		rc_node_destroy(nodes[i]);
 	drv->ops->close(drv);
-	rte_eal_cleanup();
+	if (use_eal)
+		rte_eal_cleanup();
 	return rc;
 }
