@@ -11,10 +11,12 @@
  *   rc-bench [options] [-- EAL arguments]
  *   rc-bench compare BASE.json NEW.json [--tolerance PCT]
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,12 +222,41 @@ bench_open_udp(struct rc_driver **drv)
 	return rc_udp_open(&cfg, drv) == 0 ? 0 : -1;
 }
 
+/*
+ * Moves the calling thread off the lcores' CPUs (threads created after rte_eal_init() inherit
+ * the main lcore's pinning, and would then share its core). Warns when no CPU is left.
+ */
+static void
+bench_unpin(bool use_eal)
+{
+	cpu_set_t set;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int lcore_id;
+
+	CPU_ZERO(&set);
+	for (long c = 0; c < cpus && c < CPU_SETSIZE; c++)
+		CPU_SET((int)c, &set);
+	if (use_eal) {
+		RTE_LCORE_FOREACH(lcore_id) {
+			CPU_CLR((int)rte_lcore_to_cpu_id((int)lcore_id), &set);
+		}
+	}
+	if (CPU_COUNT(&set) == 0) {
+		fprintf(stderr, "rc-bench: warning: the load generator thread shares a core with "
+				"an lcore (give the EAL fewer lcores with -l)\n");
+		for (long c = 0; c < cpus && c < CPU_SETSIZE; c++)
+			CPU_SET((int)c, &set);
+	}
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 /* --loadgen thread: proposes from a plain thread through the nodes' rings. */
 static void *
 bench_loadgen_thread(void *arg)
 {
 	struct rc_node **nodes = arg;
 
+	bench_unpin(strcmp(opts.driver, "udp") != 0);
 	while (atomic_load_explicit(&phase, memory_order_relaxed) != BENCH_STOP) {
 		uint16_t id = atomic_load_explicit(&leader_id, memory_order_relaxed);
 
