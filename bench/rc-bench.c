@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,9 @@ struct bench_opts {
 	const char *driver;
 	const char *json_path;
 	bool loadgen_thread;
+	bool raw;
+	const char *sweep;     /* KEY=V1,V2,... */
+	const char *sweep_out; /* PREFIX of PREFIX.csv and PREFIX.svg */
 };
 
 /* One lcore's loop state: the nodes it runs and what it measured. One writer: its lcore. */
@@ -75,7 +79,7 @@ struct bench_lcore {
 	struct rc_hist hist; /* commit latency in ns, measured phase only */
 	uint64_t commits;    /* measured phase only */
 	uint64_t outstanding;
-	uint64_t proposal_seq;
+	uint64_t raw_rx_frames[BENCH_NODES_PER_LCORE_MAX]; /* --raw, measured phase, per node */
 } __attribute__((aligned(64)));
 
 static struct bench_opts opts = {
@@ -88,6 +92,7 @@ static struct bench_opts opts = {
 	.duration_s = 10,
 	.warmup_s = 2,
 	.driver = "ring",
+	.sweep_out = "rc-bench-sweep",
 };
 
 static struct bench_lcore lcores[BENCH_LCORES_MAX];
@@ -196,14 +201,6 @@ bench_lcore_loop(void *arg)
 	return 0;
 }
 
-/* A plain thread running one loop (the udp driver has no EAL lcores). */
-static void *
-bench_thread_loop(void *arg)
-{
-	bench_lcore_loop(arg);
-	return NULL;
-}
-
 /* Opens the udp driver: every node in this process on 127.0.0.1, ports from a per-process base.
  * Returns 0 or -1 after printing why. */
 static int
@@ -291,6 +288,12 @@ bench_usage(FILE *f)
 		"                   (kernel sockets on 127.0.0.1, %u threads, no EAL)\n"
 		"  --loadgen WHERE  leader (in the leader's loop; default) or thread\n"
 		"  --json FILE      write parameters, environment and results (bench/SCHEMA.md)\n"
+		"  --raw            then stream full-size frames over the same ports with no Raft\n"
+		"                   for the same duration, and print Raft's share of that rate\n"
+		"  --sweep K=V1,V2  run once per value of K (nodes, payload, inflight, batch-max,\n"
+		"                   window, frame), each in a fresh process; write PREFIX.csv and\n"
+		"                   PREFIX.svg (gnuplot): commits/s and p99 against K\n"
+		"  --sweep-out P    PREFIX for --sweep (default rc-bench-sweep)\n"
 		"EAL arguments default to: -l 0-1 --no-huge --no-pci --no-shconf -m 512\n"
 		"  --file-prefix rc-bench-PID --log-level lib.eal:error\n"
 		"Storage is 'mem' (volatile): figures are NOT DURABLE.\n",
@@ -345,6 +348,9 @@ bench_parse(int argc, char **argv)
 		{ "driver", required_argument, NULL, 'D' },
 		{ "loadgen", required_argument, NULL, 'L' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "sweep", required_argument, NULL, 's' },
+		{ "sweep-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -392,6 +398,15 @@ bench_parse(int argc, char **argv)
 			break;
 		case 'j':
 			opts.json_path = optarg;
+			break;
+		case 'r':
+			opts.raw = true;
+			break;
+		case 's':
+			opts.sweep = optarg;
+			break;
+		case 'o':
+			opts.sweep_out = optarg;
 			break;
 		case 'h':
 			bench_usage(stdout);
@@ -653,10 +668,323 @@ bench_print(const struct rc_bench_result *r)
 	printf("  frames/s           %14.0f   (all nodes)\n", r->frames_per_sec);
 	printf("  entries per frame  %14.1f   (AppendEntries frames carrying entries)\n",
 	       r->entries_per_frame);
+	if (r->raw_frames_per_sec > 0)
+		printf("  raw (no Raft)      %14.0f frames/s to followers, %.0f entries/s to each;"
+		       " Raft's share %.1f%%\n",
+		       r->raw_frames_per_sec, r->commits_per_sec / r->raft_share,
+		       r->raft_share * 100);
 	printf("  lcore busy         ");
 	for (uint32_t i = 0; i < r->lcore_busy_count; i++)
 		printf(" lcore%u %.0f%%", lcores[i].lcore_id, r->lcore_busy_share[i] * 100);
 	printf("\n");
+}
+
+/* A plain thread running one loop (the udp driver has no EAL lcores). */
+struct bench_thread_arg {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static void *
+bench_thread_main(void *p)
+{
+	struct bench_thread_arg *t = p;
+
+	t->fn(t->arg);
+	return NULL;
+}
+
+/*
+ * Runs fn on every loop (lcore 0 on the calling thread; the others on EAL lcores, or on plain
+ * threads for the udp driver) and control on a thread of its own, until all return. Returns 0,
+ * or -1 after printing why a thread could not start.
+ */
+static int
+bench_run_loops(int (*fn)(void *), void *(*control)(void *), bool use_eal)
+{
+	static struct bench_thread_arg targs[BENCH_LCORES_MAX];
+	pthread_t threads[BENCH_LCORES_MAX], control_thread;
+
+	for (uint32_t i = 1; i < lcore_count; i++) {
+		targs[i] = (struct bench_thread_arg){ fn, &lcores[i] };
+		if (use_eal) {
+			rte_eal_remote_launch(fn, &lcores[i], lcores[i].lcore_id);
+		} else if (pthread_create(&threads[i], NULL, bench_thread_main, &targs[i]) != 0) {
+			fprintf(stderr, "rc-bench: cannot start loop thread %u\n", i);
+			return -1;
+		}
+	}
+	if (pthread_create(&control_thread, NULL, control, NULL) != 0) {
+		fprintf(stderr, "rc-bench: cannot start the control thread\n");
+		return -1;
+	}
+	fn(&lcores[0]);
+	for (uint32_t i = 1; i < lcore_count; i++)
+		if (!use_eal)
+			pthread_join(threads[i], NULL);
+	if (use_eal)
+		rte_eal_mp_wait_lcore();
+	pthread_join(control_thread, NULL);
+	return 0;
+}
+
+/* Entries a full AppendEntries frame carries with opts' payload, and its body bytes. */
+static uint32_t
+bench_full_frame(const struct rc_driver *drv, uint32_t *body_bytes)
+{
+	uint32_t room = drv->body_bytes_max - rc_wire_append_bytes(0, 0);
+	uint32_t k = room / (RC_WIRE_ENTRY_HEADER_BYTES + opts.payload_bytes);
+
+	if (k > RC_MSG_ENTRIES_MAX)
+		k = RC_MSG_ENTRIES_MAX;
+	*body_bytes = rc_wire_append_bytes(k, (uint64_t)k * opts.payload_bytes);
+	return k;
+}
+
+static struct rc_driver *raw_drv;
+
+/*
+ * --raw loop: the leader's node streams full-size frames round-robin to its followers (writing
+ * every body byte, as encoding does); every node receives and frees what reaches it, counting
+ * frames in the measured phase.
+ */
+static int
+bench_raw_loop(void *arg)
+{
+	struct bench_lcore *lc = arg;
+	uint16_t sender = atomic_load(&leader_id);
+	uint32_t body_bytes;
+	uint16_t peer = 0;
+
+	bench_full_frame(raw_drv, &body_bytes);
+	while (atomic_load_explicit(&phase, memory_order_relaxed) != BENCH_STOP) {
+		bool measure = atomic_load_explicit(&phase, memory_order_relaxed) == BENCH_MEASURE;
+
+		for (uint32_t i = 0; i < lc->node_count; i++) {
+			uint16_t id = rc_node_raft(lc->nodes[i])->cfg.id;
+			struct rc_frame f[RC_BURST_MAX];
+			uint16_t n = raw_drv->ops->rx_burst(raw_drv, id, f, RC_BURST_MAX);
+
+			if (n > 0)
+				raw_drv->ops->rx_free(raw_drv, id, f, n);
+			if (measure)
+				lc->raw_rx_frames[i] += n;
+			if (id != sender)
+				continue;
+			peer = (uint16_t)(peer % opts.nodes + 1);
+			if (peer == sender)
+				peer = (uint16_t)(peer % opts.nodes + 1);
+			n = raw_drv->ops->tx_alloc(raw_drv, id, f, RC_BURST_MAX);
+			for (uint16_t j = 0; j < n; j++) {
+				memset(f[j].body, 0x5a, body_bytes);
+				f[j].body_bytes = body_bytes;
+			}
+			uint16_t sent = raw_drv->ops->tx_burst(raw_drv, id, peer, f, n);
+
+			if (sent < n)
+				raw_drv->ops->tx_free(raw_drv, id, f + sent, (uint16_t)(n - sent));
+		}
+	}
+	return 0;
+}
+
+/* --raw control: a short warm-up, then the measured phase for --duration seconds. */
+static void *
+bench_raw_control(void *arg)
+{
+	(void)arg;
+	usleep(500000);
+	atomic_store(&phase, BENCH_MEASURE);
+	usleep((useconds_t)(opts.duration_s * 1e6));
+	atomic_store(&phase, BENCH_STOP);
+	return NULL;
+}
+
+/* Runs the raw phase over drv and fills r's raw figures. Returns 0 or -1. */
+static int
+bench_raw(struct rc_driver *drv, bool use_eal, struct rc_bench_result *r)
+{
+	uint64_t total = 0, slowest = UINT64_MAX;
+	uint16_t sender = atomic_load(&leader_id);
+	uint32_t body_bytes, k = bench_full_frame(drv, &body_bytes);
+
+	printf("raw: streaming %u-byte frames (%u entries of %u B each) from node %u, no Raft\n",
+	       body_bytes, k, opts.payload_bytes, sender);
+	raw_drv = drv;
+	atomic_store(&phase, BENCH_ELECT);
+	if (bench_run_loops(bench_raw_loop, bench_raw_control, use_eal) != 0)
+		return -1;
+	for (uint32_t l = 0; l < lcore_count; l++) {
+		for (uint32_t i = 0; i < lcores[l].node_count; i++) {
+			uint64_t got = lcores[l].raw_rx_frames[i];
+
+			if (rc_node_raft(lcores[l].nodes[i])->cfg.id == sender)
+				continue;
+			total += got;
+			slowest = got < slowest ? got : slowest;
+		}
+	}
+	r->raw_frames_per_sec = (double)total / opts.duration_s;
+	if (slowest == 0 || slowest == UINT64_MAX) {
+		fprintf(stderr, "rc-bench: --raw: a follower received no frames\n");
+		return -1;
+	}
+	r->raft_share = r->commits_per_sec / ((double)slowest * k / opts.duration_s);
+	return 0;
+}
+
+static const char *const bench_sweep_keys[] = { "nodes",     "payload", "inflight",
+						"batch-max", "window",	"frame" };
+
+/* Returns true when arg (with its value at argv[i + 1]) belongs to the sweep itself. */
+static bool
+bench_sweep_own_arg(const char *arg)
+{
+	return strcmp(arg, "--sweep") == 0 || strcmp(arg, "--sweep-out") == 0 ||
+	       strcmp(arg, "--json") == 0;
+}
+
+/*
+ * Runs one sweep point: this program again with the user's arguments, minus the sweep's own,
+ * plus --KEY value --json tmp. Returns 0 and fills *r, or -1 after printing why.
+ */
+static int
+bench_sweep_point(int argc, char **argv, int split, const char *key, const char *value,
+		  struct rc_bench_result *r)
+{
+	char *child[160], flag[600], json[64], err[256];
+	int n = 0, status;
+	pid_t pid;
+
+	child[n++] = argv[0];
+	for (int i = 1; i < split && n < 150; i++) {
+		if (bench_sweep_own_arg(argv[i])) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--sweep=", 8) == 0 || strncmp(argv[i], "--json=", 7) == 0 ||
+		    strncmp(argv[i], "--sweep-out=", 12) == 0)
+			continue;
+		child[n++] = argv[i];
+	}
+	snprintf(flag, sizeof(flag), "--%s", key);
+	snprintf(json, sizeof(json), "/tmp/rc-bench-sweep-%d.json", (int)getpid());
+	child[n++] = flag;
+	child[n++] = (char *)(uintptr_t)value;
+	child[n++] = "--json";
+	child[n++] = json;
+	for (int i = split; i < argc && n < 159; i++)
+		child[n++] = argv[i];
+	child[n] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execv("/proc/self/exe", child);
+		fprintf(stderr, "rc-bench: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "rc-bench: --sweep: the run with --%s %s failed\n", key, value);
+		return -1;
+	}
+	if (rc_bench_json_read(json, r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rc-bench: --sweep: %s\n", err);
+		return -1;
+	}
+	unlink(json);
+	return 0;
+}
+
+/* Plots PREFIX.csv into PREFIX.svg with gnuplot. Returns 0 or -1 after printing why. */
+static int
+bench_sweep_plot(const char *key)
+{
+	char cmd[1024];
+	FILE *gp;
+
+	snprintf(cmd, sizeof(cmd), "gnuplot");
+	gp = popen(cmd, "w");
+	if (gp == NULL) {
+		fprintf(stderr, "rc-bench: --sweep: cannot run gnuplot (bash scripts/setup.sh)\n");
+		return -1;
+	}
+	fprintf(gp,
+		"set terminal svg size 800,480 dynamic\n"
+		"set output '%s.svg'\n"
+		"set datafile separator ','\n"
+		"set title 'rc-bench: commits/s and p99 commit latency against %s'\n"
+		"set xlabel '%s'\n"
+		"set ylabel 'commits/s'\n"
+		"set y2label 'p99 latency (us)'\n"
+		"set ytics nomirror\n"
+		"set y2tics\n"
+		"set key top left\n"
+		"set grid\n"
+		"plot '%s.csv' every ::1 using 2:3 with linespoints title 'commits/s' axes x1y1, "
+		"'' every ::1 using 2:7 with linespoints title 'p99 us' axes x1y2\n",
+		opts.sweep_out, key, key, opts.sweep_out);
+	if (pclose(gp) != 0) {
+		fprintf(stderr, "rc-bench: --sweep: gnuplot failed (is gnuplot-nox installed?)\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs --sweep KEY=V1,V2,...: one fresh process per value, a CSV row each, then the plot. */
+static int
+bench_sweep_main(int argc, char **argv, int split)
+{
+	char spec[512], path[512], *key, *values, *save = NULL;
+	bool known = false;
+	FILE *csv;
+
+	snprintf(spec, sizeof(spec), "%s", opts.sweep);
+	key = spec;
+	values = strchr(spec, '=');
+	if (values == NULL || values[1] == '\0') {
+		fprintf(stderr, "rc-bench: --sweep wants KEY=V1,V2,... (e.g. inflight=1,16,256)\n");
+		return 2;
+	}
+	*values++ = '\0';
+	for (size_t i = 0; i < sizeof(bench_sweep_keys) / sizeof(bench_sweep_keys[0]); i++)
+		known |= strcmp(key, bench_sweep_keys[i]) == 0;
+	if (!known) {
+		fprintf(stderr,
+			"rc-bench: --sweep: cannot sweep '%s' (nodes, payload, inflight, "
+			"batch-max, window, frame)\n",
+			key);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s.csv", opts.sweep_out);
+	csv = fopen(path, "w");
+	if (csv == NULL) {
+		fprintf(stderr, "rc-bench: --sweep: cannot write %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	fprintf(csv, "%s,value,commits_per_sec,mb_per_sec,p50_us,p90_us,p99_us,p999_us,max_us\n",
+		key);
+	for (char *v = strtok_r(values, ",", &save); v != NULL; v = strtok_r(NULL, ",", &save)) {
+		struct rc_bench_result r;
+
+		printf("=== sweep: --%s %s\n", key, v);
+		if (bench_sweep_point(argc, argv, split, key, v, &r) != 0) {
+			fclose(csv);
+			return 1;
+		}
+		fprintf(csv, "%s,%s,%.0f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", key, v,
+			r.commits_per_sec, r.mb_per_sec, r.latency_us.p50, r.latency_us.p90,
+			r.latency_us.p99, r.latency_us.p999, r.latency_us.max);
+		fflush(csv);
+	}
+	if (fclose(csv) != 0) {
+		fprintf(stderr, "rc-bench: --sweep: cannot write %s\n", path);
+		return 1;
+	}
+	if (bench_sweep_plot(key) != 0)
+		return 1;
+	printf("sweep: wrote %s.csv and %s.svg\n", opts.sweep_out, opts.sweep_out);
+	return 0;
 }
 
 int
@@ -670,7 +998,6 @@ main(int argc, char **argv)
 	pthread_t loadgen;
 	int split = argc, eal_argc, rc;
 	bool use_eal;
-	pthread_t threads[BENCH_LCORES_MAX];
 
 	if (argc >= 2 && strcmp(argv[1], "compare") == 0)
 		return bench_compare_main(argc - 1, argv + 1);
@@ -681,6 +1008,8 @@ main(int argc, char **argv)
 		}
 	}
 	bench_parse(split, argv);
+	if (opts.sweep != NULL)
+		return bench_sweep_main(argc, argv, split);
 	use_eal = strcmp(opts.driver, "udp") != 0;
 	if (use_eal) {
 		eal_argc = bench_eal_args(argc, argv, split, eal, prefix, sizeof(prefix));
@@ -705,28 +1034,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rc-bench: cannot start the load generator thread\n");
 		return 1;
 	}
-	for (uint32_t i = 1; i < lcore_count; i++) {
-		if (use_eal)
-			rte_eal_remote_launch(bench_lcore_loop, &lcores[i], lcores[i].lcore_id);
-		else if (pthread_create(&threads[i], NULL, bench_thread_loop, &lcores[i]) != 0) {
-			fprintf(stderr, "rc-bench: cannot start loop thread %u\n", i);
-			return 1;
-		}
-	}
-
-	pthread_t control;
-
-	if (pthread_create(&control, NULL, bench_control, NULL) != 0) {
-		fprintf(stderr, "rc-bench: cannot start the control thread\n");
+	if (bench_run_loops(bench_lcore_loop, bench_control, use_eal) != 0)
 		return 1;
-	}
-	bench_lcore_loop(&lcores[0]);
-	for (uint32_t i = 1; i < lcore_count; i++)
-		if (!use_eal)
-			pthread_join(threads[i], NULL);
-	if (use_eal)
-		rte_eal_mp_wait_lcore();
-	pthread_join(control, NULL);
 	if (opts.loadgen_thread)
 		pthread_join(loadgen, NULL);
 
@@ -750,6 +1059,8 @@ main(int argc, char **argv)
 		snprintf(result.env.git_rev, sizeof(result.env.git_rev), "%s", RC_GIT_REV);
 		result.env.lcore_count = lcore_count;
 		bench_collect(nodes, &result);
+		if (opts.raw && bench_raw(drv, use_eal, &result) != 0)
+			rc = 1;
 		bench_print(&result);
 		if (bench_check_logs(nodes) != 0)
 			rc = 1;

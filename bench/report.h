@@ -84,7 +84,7 @@ struct rc_bench_result {
 	uint32_t lcore_busy_count;	       /* Invariant: <= RC_BENCH_LCORES_MAX */
 	double lcore_busy_share[RC_BENCH_LCORES_MAX]; /* per lcore: busy time / time, in [0, 1] */
 	double raw_frames_per_sec; /* the driver alone, no Raft; 0: not measured (JSON null) */
-	double raft_share; /* busy time spent in the engine, not the driver; 0: not measured */
+	double raft_share; /* commits/s over raw entries/s to every follower; 0: not measured */
 	struct rc_bench_udp udp;
 };
 
