@@ -325,8 +325,8 @@ bench_parse_seconds(const char *name, const char *v, bool zero_ok)
 	double x = strtod(v, &end);
 
 	if (*end != '\0' || end == v || !(x >= 0) || x > 3600 || (!zero_ok && x == 0)) {
-		fprintf(stderr, "rc-bench: --%s wants seconds in %s..3600, not '%s'\n", name,
-			zero_ok ? "0" : "(0", v);
+		fprintf(stderr, "rc-bench: --%s wants seconds %s 3600, not '%s'\n", name,
+			zero_ok ? "from 0 to" : "above 0, up to", v);
 		exit(2);
 	}
 	return x;
