@@ -28,13 +28,13 @@ struct rc_loadgen {
 	/* The bytes proposed: the caller's pattern, each proposal's cookie written over its first
 	 * (up to) 8 bytes, so that entries differ and comparing logs means something. */
 	uint8_t payload[RC_ENTRY_BYTES_MAX];
-	double ns_per_tsc;	/* from rc_loadgen_calibrate() */
+	double ns_per_tsc; /* from rc_loadgen_calibrate() */
 	bool measuring;
 	uint64_t measure_start_tsc; /* proposals stamped before it are not measured */
 	uint64_t outstanding;	    /* Invariant: <= inflight */
 	uint64_t commits;	    /* measured window only */
-	uint64_t refused;	    /* proposals settled with an error (not leader, superseded, ...) */
-	struct rc_hist hist;	    /* commit latency in ns, measured window only */
+	uint64_t refused;    /* proposals settled with an error (not leader, superseded, ...) */
+	struct rc_hist hist; /* commit latency in ns, measured window only */
 };
 
 /* Returns the time stamp counter: the clock of proposal cookies and latencies. */
