@@ -35,6 +35,7 @@
 
 #include "dpdk.h"
 #include "histogram.h"
+#include "loadgen.h"
 #include "report.h"
 #include "udp.h"
 
@@ -76,9 +77,8 @@ struct bench_lcore {
 	struct rc_node *nodes[BENCH_NODES_PER_LCORE_MAX];
 	uint64_t busy_tsc;
 	uint64_t total_tsc;
-	struct rc_hist hist; /* commit latency in ns, measured phase only */
-	uint64_t commits;    /* measured phase only */
-	uint64_t outstanding;
+	struct rc_loadgen gen; /* the closed loop of the leader this lcore runs, if any */
+	bool measuring;	       /* gen's window is open */
 	uint64_t raw_rx_frames[BENCH_NODES_PER_LCORE_MAX]; /* --raw, measured phase, per node */
 } __attribute__((aligned(64)));
 
@@ -102,58 +102,36 @@ static _Atomic uint16_t leader_id;
 static _Atomic uint64_t commits_live; /* for the progress line */
 static _Atomic uint64_t p99_live_ns;  /* for the progress line */
 static _Atomic int want_p99;
-static _Atomic uint64_t measure_start_tsc;
 static _Atomic uint64_t thread_outstanding; /* --loadgen thread */
-static double ns_per_tsc;
 static uint8_t payload[RC_ENTRY_BYTES_MAX];
 
-/* Returns the time stamp counter: the benchmark's clock for latencies. */
-static inline uint64_t
-bench_tsc(void)
-{
-	return __rdtsc();
-}
-
-/* Measures the TSC rate against the monotonic clock over 50 ms. */
-static void
-bench_calibrate(void)
-{
-	uint64_t ns0 = rc_clock_ns(), t0 = bench_tsc();
-
-	while (rc_clock_ns() - ns0 < 50000000ull)
-		;
-	ns_per_tsc = (double)(rc_clock_ns() - ns0) / (double)(bench_tsc() - t0);
-}
-
-/* A proposal settled on the leader's lcore: record its latency if it belongs to the window. */
+/*
+ * A proposal settled on the node's lcore. The thread generator counts its proposals in an atomic;
+ * the generator's own count is raised first so that rc_loadgen_complete() settles it alike.
+ */
 static void
 bench_complete(void *ctx, uint64_t cookie, uint64_t index, enum rc_propose_status status)
 {
 	struct bench_lcore *lc = ctx;
-	uint64_t now = bench_tsc();
 
 	(void)index;
-	if (opts.loadgen_thread)
+	if (opts.loadgen_thread) {
 		atomic_fetch_sub_explicit(&thread_outstanding, 1, memory_order_relaxed);
-	else
-		lc->outstanding--;
-	if (status != RC_PROPOSE_COMMITTED)
-		return;
-	if (atomic_load_explicit(&phase, memory_order_relaxed) == BENCH_MEASURE &&
-	    cookie >= atomic_load_explicit(&measure_start_tsc, memory_order_relaxed)) {
-		rc_hist_record(&lc->hist, (uint64_t)((double)(now - cookie) * ns_per_tsc));
-		lc->commits++;
+		lc->gen.outstanding++;
 	}
+	rc_loadgen_complete(&lc->gen, cookie, status);
 }
 
-/* Keeps --inflight proposals outstanding on leader node n from its own loop. */
+/* Opens or closes this lcore's measured window when the phase says so. */
 static void
-bench_top_up(struct bench_lcore *lc, struct rc_node *n)
+bench_window(struct bench_lcore *lc, int ph)
 {
-	while (lc->outstanding < opts.inflight) {
-		if (rc_propose(n, payload, opts.payload_bytes, bench_tsc()) != 0)
-			break; /* ring full: back-pressure, try next iteration */
-		lc->outstanding++;
+	if (ph == BENCH_MEASURE && !lc->measuring) {
+		rc_loadgen_measure_start(&lc->gen);
+		lc->measuring = true;
+	} else if (ph != BENCH_MEASURE && lc->measuring) {
+		rc_loadgen_measure_stop(&lc->gen);
+		lc->measuring = false;
 	}
 }
 
@@ -165,10 +143,11 @@ bench_lcore_loop(void *arg)
 
 	for (;;) {
 		int ph = atomic_load_explicit(&phase, memory_order_relaxed);
-		uint64_t t0 = bench_tsc();
+		uint64_t t0 = rc_loadgen_tsc();
 		uint64_t now_ns = rc_clock_ns();
 		uint32_t work = 0;
 
+		bench_window(lc, ph);
 		if (ph == BENCH_STOP)
 			break;
 		for (uint32_t i = 0; i < lc->node_count; i++) {
@@ -181,16 +160,16 @@ bench_lcore_loop(void *arg)
 				continue;
 			atomic_store_explicit(&leader_id, r->cfg.id, memory_order_relaxed);
 			if (ph >= BENCH_WARMUP && !opts.loadgen_thread)
-				bench_top_up(lc, n);
+				rc_loadgen_top_up(&lc->gen, n);
 			if (atomic_load_explicit(&want_p99, memory_order_relaxed)) {
 				atomic_store_explicit(&p99_live_ns,
-						      rc_hist_percentile(&lc->hist, 99),
+						      rc_hist_percentile(&lc->gen.hist, 99),
 						      memory_order_relaxed);
 				atomic_store_explicit(&want_p99, 0, memory_order_relaxed);
 			}
-			atomic_store_explicit(&commits_live, lc->commits, memory_order_relaxed);
+			atomic_store_explicit(&commits_live, lc->gen.commits, memory_order_relaxed);
 		}
-		uint64_t spent = bench_tsc() - t0;
+		uint64_t spent = rc_loadgen_tsc() - t0;
 
 		if (ph == BENCH_MEASURE) {
 			lc->total_tsc += spent;
@@ -262,7 +241,7 @@ bench_loadgen_thread(void *arg)
 			    opts.inflight)
 			continue;
 		atomic_fetch_add_explicit(&thread_outstanding, 1, memory_order_relaxed);
-		if (rc_propose(nodes[id - 1], payload, opts.payload_bytes, bench_tsc()) != 0)
+		if (rc_propose(nodes[id - 1], payload, opts.payload_bytes, rc_loadgen_tsc()) != 0)
 			atomic_fetch_sub_explicit(&thread_outstanding, 1, memory_order_relaxed);
 	}
 	return NULL;
@@ -555,7 +534,6 @@ bench_control(void *arg)
 	       (double)(rc_clock_ns() - t0) / 1e6);
 	atomic_store(&phase, BENCH_WARMUP);
 	usleep((useconds_t)(opts.warmup_s * 1e6));
-	atomic_store(&measure_start_tsc, bench_tsc());
 	atomic_store(&phase, BENCH_MEASURE);
 	for (uint32_t s = 1; s <= (uint32_t)opts.duration_s; s++) {
 		usleep(1000000);
@@ -574,17 +552,19 @@ bench_control(void *arg)
 	return NULL;
 }
 
-/* Gathers the lcores' measurements into r. */
+/* Gathers the lcores' measurements into r: their windows merged, frames of all nodes. */
 static void
 bench_collect(struct rc_node **nodes, struct rc_bench_result *r)
 {
-	static struct rc_hist hist;
-	uint64_t tx_frames = 0, tx_entries = 0, tx_append_frames = 0;
+	static struct rc_loadgen total;
+	struct rc_loadgen_frames frames = { .seconds = opts.duration_s + opts.warmup_s };
 
-	rc_hist_reset(&hist);
+	total = lcores[0].gen;
 	for (uint32_t i = 0; i < lcore_count; i++) {
-		rc_hist_merge(&hist, &lcores[i].hist);
-		r->commits += lcores[i].commits;
+		if (i > 0) {
+			rc_hist_merge(&total.hist, &lcores[i].gen.hist);
+			total.commits += lcores[i].gen.commits;
+		}
 		r->lcore_busy_share[i] = lcores[i].total_tsc == 0 ?
 						 0 :
 						 (double)lcores[i].busy_tsc /
@@ -592,18 +572,12 @@ bench_collect(struct rc_node **nodes, struct rc_bench_result *r)
 	}
 	r->lcore_busy_count = lcore_count;
 	for (uint32_t i = 0; i < opts.nodes; i++) {
-		tx_frames += rc_node_stats(nodes[i])->tx_frames;
-		tx_entries += rc_node_stats(nodes[i])->tx_entries;
-		tx_append_frames += rc_node_stats(nodes[i])->tx_append_frames;
+		frames.tx_frames += rc_node_stats(nodes[i])->tx_frames;
+		frames.tx_entries += rc_node_stats(nodes[i])->tx_entries;
+		frames.tx_append_frames += rc_node_stats(nodes[i])->tx_append_frames;
 	}
-	rc_bench_result_set_latency(r, &hist);
-	r->commits_per_sec = (double)r->commits / opts.duration_s;
-	r->mb_per_sec = r->commits_per_sec * opts.payload_bytes / 1e6;
-	/* Frames over the whole run (warm-up included), as a rate over the measured window. */
-	r->frames_per_sec = (double)tx_frames / (opts.duration_s + opts.warmup_s);
-	r->entries_per_frame = tx_append_frames == 0 ?
-				       0 :
-				       (double)tx_entries / (double)tx_append_frames;
+	/* Frames are counted over the whole run (warm-up included). */
+	rc_loadgen_result(&total, opts.duration_s, &frames, r);
 }
 
 /*
@@ -664,15 +638,7 @@ bench_print(const struct rc_bench_result *r)
 	       opts.nodes, opts.driver, opts.payload_bytes, opts.frame_bytes, opts.inflight,
 	       opts.batch_max, opts.window,
 	       opts.loadgen_thread ? "separate thread" : "in the leader's loop");
-	printf("  commits/s          %14.0f   (%" PRIu64 " commits in %.1f s)\n",
-	       r->commits_per_sec, r->commits, opts.duration_s);
-	printf("  MB/s               %14.1f\n", r->mb_per_sec);
-	printf("  latency us         p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
-	       r->latency_us.p50, r->latency_us.p90, r->latency_us.p99, r->latency_us.p999,
-	       r->latency_us.max);
-	printf("  frames/s           %14.0f   (all nodes)\n", r->frames_per_sec);
-	printf("  entries per frame  %14.1f   (AppendEntries frames carrying entries)\n",
-	       r->entries_per_frame);
+	rc_loadgen_print(stdout, r, "all nodes");
 	if (r->raw_frames_per_sec > 0)
 		printf("  raw (no Raft)      %14.0f frames/s to followers, %.0f entries/s to each;"
 		       " Raft's share %.1f%%\n",
@@ -1030,11 +996,13 @@ main(int argc, char **argv)
 	} else if (bench_open_udp(&drv) != 0) {
 		return 1;
 	}
-	bench_calibrate();
 	memset(payload, 0xab, sizeof(payload));
 	bench_place(drv, nodes);
+	double ns_per_tsc = rc_loadgen_calibrate();
+
 	for (uint32_t i = 0; i < lcore_count; i++)
-		rc_hist_reset(&lcores[i].hist);
+		rc_loadgen_init(&lcores[i].gen, opts.inflight, payload, opts.payload_bytes,
+				ns_per_tsc);
 	if (opts.loadgen_thread && pthread_create(&loadgen, NULL, bench_loadgen_thread, nodes)) {
 		fprintf(stderr, "rc-bench: cannot start the load generator thread\n");
 		return 1;
