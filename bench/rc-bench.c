@@ -66,6 +66,7 @@ struct bench_opts {
 	const char *json_path;
 	bool loadgen_thread;
 	bool raw;
+	bool vs_udp;
 	const char *sweep;     /* KEY=V1,V2,... */
 	const char *sweep_out; /* PREFIX of PREFIX.csv and PREFIX.svg */
 };
@@ -269,6 +270,8 @@ bench_usage(FILE *f)
 		"  --json FILE      write parameters, environment and results (bench/SCHEMA.md)\n"
 		"  --raw            then stream full-size frames over the same ports with no Raft\n"
 		"                   for the same duration, and print Raft's share of that rate\n"
+		"  --vs-udp         then run the same bench over the udp driver in a fresh process\n"
+		"                   and print it beside, with the ratio\n"
 		"  --sweep K=V1,V2  run once per value of K (nodes, payload, inflight, batch-max,\n"
 		"                   window, frame), each in a fresh process; write PREFIX.csv and\n"
 		"                   PREFIX.svg (gnuplot): commits/s and p99 against K\n"
@@ -328,6 +331,7 @@ bench_parse(int argc, char **argv)
 		{ "loadgen", required_argument, NULL, 'L' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "raw", no_argument, NULL, 'r' },
+		{ "vs-udp", no_argument, NULL, 'V' },
 		{ "sweep", required_argument, NULL, 's' },
 		{ "sweep-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -380,6 +384,9 @@ bench_parse(int argc, char **argv)
 			break;
 		case 'r':
 			opts.raw = true;
+			break;
+		case 'V':
+			opts.vs_udp = true;
 			break;
 		case 's':
 			opts.sweep = optarg;
@@ -644,6 +651,11 @@ bench_print(const struct rc_bench_result *r)
 		       " Raft's share %.1f%%\n",
 		       r->raw_frames_per_sec, r->commits_per_sec / r->raft_share,
 		       r->raft_share * 100);
+	if (r->udp.measured)
+		printf("  udp, same load     %14.0f commits/s, p50 %.1f us, p99 %.1f us;"
+		       " %s/udp = %.2fx\n",
+		       r->udp.commits_per_sec, r->udp.latency_us.p50, r->udp.latency_us.p99,
+		       opts.driver, r->commits_per_sec / r->udp.commits_per_sec);
 	printf("  lcore busy         ");
 	for (uint32_t i = 0; i < r->lcore_busy_count; i++)
 		printf(" lcore%u %.0f%%", lcores[i].lcore_id, r->lcore_busy_share[i] * 100);
@@ -807,36 +819,51 @@ bench_raw(struct rc_driver *drv, bool use_eal, struct rc_bench_result *r)
 static const char *const bench_sweep_keys[] = { "nodes",     "payload", "inflight",
 						"batch-max", "window",	"frame" };
 
-/* Returns true when arg (with its value at argv[i + 1]) belongs to the sweep itself. */
-static bool
-bench_sweep_own_arg(const char *arg)
+/*
+ * How many arguments from argv[i] a child run leaves out: the options that make the parent
+ * start children or write its own files (with their values).
+ */
+static int
+bench_child_skip(char **argv, int i)
 {
-	return strcmp(arg, "--sweep") == 0 || strcmp(arg, "--sweep-out") == 0 ||
-	       strcmp(arg, "--json") == 0;
+	static const char *const with_value[] = { "--sweep", "--sweep-out", "--json" };
+	static const char *const alone[] = { "--raw", "--vs-udp" };
+
+	for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
+		size_t len = strlen(with_value[k]);
+
+		if (strcmp(argv[i], with_value[k]) == 0)
+			return 2;
+		if (strncmp(argv[i], with_value[k], len) == 0 && argv[i][len] == '=')
+			return 1;
+	}
+	for (size_t k = 0; k < sizeof(alone) / sizeof(alone[0]); k++)
+		if (strcmp(argv[i], alone[k]) == 0)
+			return 1;
+	return 0;
 }
 
 /*
- * Runs one sweep point: this program again with the user's arguments, minus the sweep's own,
- * plus --KEY value --json tmp. Returns 0 and fills *r, or -1 after printing why.
+ * Runs this program again in a fresh process with the user's arguments (minus those of
+ * bench_child_skip()), plus --KEY value --json tmp, and the EAL arguments when pass_eal.
+ * Returns 0 and fills *r, or -1 after printing why.
  */
 static int
-bench_sweep_point(int argc, char **argv, int split, const char *key, const char *value,
-		  struct rc_bench_result *r)
+bench_child_run(int argc, char **argv, int split, const char *key, const char *value, bool pass_eal,
+		struct rc_bench_result *r)
 {
 	char *child[160], flag[600], json[64], err[256];
 	int n = 0, status;
 	pid_t pid;
 
 	child[n++] = argv[0];
-	for (int i = 1; i < split && n < 150; i++) {
-		if (bench_sweep_own_arg(argv[i])) {
-			i++;
-			continue;
-		}
-		if (strncmp(argv[i], "--sweep=", 8) == 0 || strncmp(argv[i], "--json=", 7) == 0 ||
-		    strncmp(argv[i], "--sweep-out=", 12) == 0)
-			continue;
-		child[n++] = argv[i];
+	for (int i = 1; i < split && n < 150;) {
+		int skip = bench_child_skip(argv, i);
+
+		if (skip == 0)
+			child[n++] = argv[i++];
+		else
+			i += skip;
 	}
 	snprintf(flag, sizeof(flag), "--%s", key);
 	snprintf(json, sizeof(json), "/tmp/rc-bench-sweep-%d.json", (int)getpid());
@@ -844,23 +871,30 @@ bench_sweep_point(int argc, char **argv, int split, const char *key, const char 
 	child[n++] = (char *)(uintptr_t)value;
 	child[n++] = "--json";
 	child[n++] = json;
-	for (int i = split; i < argc && n < 159; i++)
+	for (int i = split; pass_eal && i < argc && n < 159; i++)
 		child[n++] = argv[i];
 	child[n] = NULL;
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
+		cpu_set_t all;
+
+		/* The forking thread is pinned to its lcore's CPU; the child starts unpinned. */
+		CPU_ZERO(&all);
+		for (long c = 0; c < sysconf(_SC_NPROCESSORS_ONLN) && c < CPU_SETSIZE; c++)
+			CPU_SET((int)c, &all);
+		sched_setaffinity(0, sizeof(all), &all);
 		execv("/proc/self/exe", child);
 		fprintf(stderr, "rc-bench: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "rc-bench: --sweep: the run with --%s %s failed\n", key, value);
+		fprintf(stderr, "rc-bench: the child run with --%s %s failed\n", key, value);
 		return -1;
 	}
 	if (rc_bench_json_read(json, r, err, sizeof(err)) != 0) {
-		fprintf(stderr, "rc-bench: --sweep: %s\n", err);
+		fprintf(stderr, "rc-bench: child run: %s\n", err);
 		return -1;
 	}
 	unlink(json);
@@ -939,7 +973,7 @@ bench_sweep_main(int argc, char **argv, int split)
 		struct rc_bench_result r;
 
 		printf("=== sweep: --%s %s\n", key, v);
-		if (bench_sweep_point(argc, argv, split, key, v, &r) != 0) {
+		if (bench_child_run(argc, argv, split, key, v, true, &r) != 0) {
 			fclose(csv);
 			return 1;
 		}
@@ -956,6 +990,22 @@ bench_sweep_main(int argc, char **argv, int split)
 		return 1;
 	printf("sweep: wrote %s.csv and %s.svg\n", opts.sweep_out, opts.sweep_out);
 	return 0;
+}
+
+/* --vs-udp: the same bench over kernel UDP sockets in a fresh process, into r->udp. */
+static int
+bench_vs_udp(int argc, char **argv, int split, struct rc_bench_result *r)
+{
+	static struct rc_bench_result u;
+
+	printf("=== the same bench over udp (kernel sockets), for comparison\n");
+	if (bench_child_run(argc, argv, split, "driver", "udp", false, &u) != 0)
+		return -1;
+	r->udp.measured = u.commits_per_sec > 0;
+	r->udp.commits_per_sec = u.commits_per_sec;
+	r->udp.mb_per_sec = u.mb_per_sec;
+	r->udp.latency_us = u.latency_us;
+	return r->udp.measured ? 0 : -1;
 }
 
 int
@@ -1033,6 +1083,8 @@ main(int argc, char **argv)
 		result.env.lcore_count = lcore_count;
 		bench_collect(nodes, &result);
 		if (opts.raw && bench_raw(drv, use_eal, &result) != 0)
+			rc = 1;
+		if (opts.vs_udp && bench_vs_udp(argc, argv, split, &result) != 0)
 			rc = 1;
 		bench_print(&result);
 		if (bench_check_logs(nodes) != 0)
