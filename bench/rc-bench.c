@@ -25,7 +25,10 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include <arpa/inet.h>
+
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -264,7 +267,8 @@ bench_usage(FILE *f)
 		"  --frame B        MTU in bytes: 1500, or up to 9000 for jumbo (default 1500)\n"
 		"  --duration S     measured seconds (default 10)\n"
 		"  --warmup S       seconds run before measuring (default 2)\n"
-		"  --driver NAME    ring (net_ring ports in this process; default), or udp\n"
+		"  --driver NAME    ring (net_ring ports in this process; default), memif (a memif\n"
+		"                   link per pair of nodes, in this process), or udp\n"
 		"                   (kernel sockets on 127.0.0.1, %u threads, no EAL)\n"
 		"  --loadgen WHERE  leader (in the leader's loop; default) or thread\n"
 		"  --json FILE      write parameters, environment and results (bench/SCHEMA.md)\n"
@@ -408,9 +412,11 @@ bench_parse(int argc, char **argv)
 		fprintf(stderr, "rc-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
 		exit(2);
 	}
-	if (strcmp(opts.driver, "ring") != 0 && strcmp(opts.driver, "udp") != 0) {
+	if (strcmp(opts.driver, "ring") != 0 && strcmp(opts.driver, "udp") != 0 &&
+	    strcmp(opts.driver, "memif") != 0) {
 		fprintf(stderr,
-			"rc-bench: driver '%s' is not available in this build (ring or udp)\n",
+			"rc-bench: driver '%s' is not available (ring, memif or udp; af_xdp and "
+			"pci run one node per process: tools/rc-node)\n",
 			opts.driver);
 		exit(2);
 	}
@@ -458,7 +464,7 @@ bench_eal_args(int argc, char **argv, int split, char **eal, char *prefix, size_
 
 	eal[n++] = argv[0];
 	if (split < argc) {
-		for (int i = split + 1; i < argc && n < 63; i++)
+		for (int i = split + 1; i < argc && n < 48; i++)
 			eal[n++] = argv[i];
 		return n;
 	}
@@ -471,6 +477,96 @@ bench_eal_args(int argc, char **argv, int split, char **eal, char *prefix, size_
 		eal[n++] = defaults[i];
 	eal[n++] = prefix;
 	return n;
+}
+
+/* memif vdevs of the in-process mesh: one link (server and client port) per pair of nodes. */
+static char memif_vdev[RC_NODES_MAX * (RC_NODES_MAX - 1)][256];
+
+/* Returns the vdev name of the memif port node a uses to reach node b. */
+static void
+bench_memif_name(char *buf, size_t len, uint16_t a, uint16_t b)
+{
+	snprintf(buf, len, "net_memif_%c%u%u", a < b ? 's' : 'c', a < b ? a : b, a < b ? b : a);
+}
+
+/* Returns the socket path of the memif link between a and b (a < b). */
+static void
+bench_memif_socket(char *buf, size_t len, uint16_t a, uint16_t b)
+{
+	snprintf(buf, len, "/tmp/rc-bench-%d-memif-%u-%u.sock", (int)getpid(), a, b);
+}
+
+/* Appends to eal the --vdev arguments of a full memif mesh between opts.nodes nodes. */
+static int
+bench_memif_args(char **eal, int n)
+{
+	uint32_t v = 0;
+
+	for (uint16_t a = 1; a <= opts.nodes; a++) {
+		for (uint16_t b = 1; b <= opts.nodes; b++) {
+			char name[32], sock[96];
+
+			if (a == b)
+				continue;
+			bench_memif_name(name, sizeof(name), a, b);
+			bench_memif_socket(sock, sizeof(sock), a < b ? a : b, a < b ? b : a);
+			snprintf(memif_vdev[v], sizeof(memif_vdev[v]),
+				 "--vdev=%s,role=%s,id=0,socket=%s,socket-abstract=no", name,
+				 a < b ? "server" : "client", sock);
+			eal[n++] = memif_vdev[v++];
+		}
+	}
+	return n;
+}
+
+/* Opens the ports driver over the memif mesh. Returns 0, or -1 after printing why. */
+static int
+bench_open_memif(struct rc_driver **drv)
+{
+	static struct rc_dpdk_ports_config cfg;
+
+	cfg.frame_bytes = opts.frame_bytes;
+	cfg.peer_count = (uint16_t)opts.nodes;
+	cfg.local_count = (uint16_t)opts.nodes;
+	cfg.link_wait_ms = 5000;
+	for (uint16_t id = 1; id <= opts.nodes; id++) {
+		struct rc_dpdk_peer *p = &cfg.peers[id - 1];
+		struct rc_dpdk_local *l = &cfg.locals[id - 1];
+
+		*p = (struct rc_dpdk_peer){ .id = id,
+					    .mac = { 0x02, 0, 0, 0, 0, (uint8_t)id },
+					    .ipv4_be = htonl(0x7f000000u | id),
+					    .udp_port = (uint16_t)(7400 + id) };
+		l->id = id;
+		for (uint16_t peer = 1; peer <= opts.nodes; peer++) {
+			char name[32];
+			uint16_t port;
+
+			if (peer == id)
+				continue;
+			bench_memif_name(name, sizeof(name), id, peer);
+			if (rte_eth_dev_get_port_by_name(name, &port) != 0) {
+				fprintf(stderr, "rc-bench: memif port %s not found\n", name);
+				return -1;
+			}
+			l->links[l->link_count++] = (struct rc_dpdk_link){ peer, port };
+		}
+	}
+	return rc_dpdk_open_ports(&cfg, drv) == 0 ? 0 : -1;
+}
+
+/* Removes the memif socket files of this run. */
+static void
+bench_memif_cleanup(void)
+{
+	for (uint16_t a = 1; a <= opts.nodes; a++) {
+		for (uint16_t b = (uint16_t)(a + 1); b <= opts.nodes; b++) {
+			char sock[96];
+
+			bench_memif_socket(sock, sizeof(sock), a, b);
+			unlink(sock);
+		}
+	}
 }
 
 /* Creates the nodes and places node i on lcore (i - 1) % lcores. Returns 0 or exits 1. */
@@ -1013,7 +1109,7 @@ main(int argc, char **argv)
 {
 	static struct rc_node *nodes[RC_NODES_MAX];
 	static struct rc_bench_result result;
-	char *eal[64], prefix[64];
+	char *eal[96], prefix[64];
 	struct rc_dpdk_config dcfg = { 0 };
 	struct rc_driver *drv;
 	pthread_t loadgen;
@@ -1033,13 +1129,22 @@ main(int argc, char **argv)
 		return bench_sweep_main(argc, argv, split);
 	use_eal = strcmp(opts.driver, "udp") != 0;
 	if (use_eal) {
+		bool memif = strcmp(opts.driver, "memif") == 0;
+
 		eal_argc = bench_eal_args(argc, argv, split, eal, prefix, sizeof(prefix));
+		if (memif)
+			eal_argc = bench_memif_args(eal, eal_argc);
 		if (rc_dpdk_eal_init(eal_argc, eal) < 0)
 			return 1;
 		dcfg.frame_bytes = opts.frame_bytes;
 		dcfg.nodes = (uint16_t)opts.nodes;
-		if (rc_dpdk_open_ring(&dcfg, &drv) != 0)
+		if (memif) {
+			atexit(bench_memif_cleanup);
+			if (bench_open_memif(&drv) != 0)
+				return 1;
+		} else if (rc_dpdk_open_ring(&dcfg, &drv) != 0) {
 			return 1;
+		}
 	} else if (split < argc) {
 		fprintf(stderr, "rc-bench: the udp driver takes no EAL arguments\n");
 		return 2;

@@ -236,6 +236,29 @@ else
 	pass "rc-bench with an unknown vdev exits $status: $own"
 fi
 
+# ---- The other drivers: a memif mesh in this process with --raw, and kernel UDP sockets ------
+for drv in memif udp; do
+	if [ "$drv" = memif ]; then
+		run "$drv" --driver memif --raw --duration 1 --warmup 0.5 -- -l 0-1 --no-huge \
+			--no-pci --no-shconf -m 512 --file-prefix=rc-smoke-memif-$$ \
+			--log-level=lib.eal:error
+	else
+		run "$drv" --driver udp --duration 1 --warmup 0.5
+	fi
+	commits=$(sed -n 's/^  commits\/s *\([0-9]*\) .*/\1/p' "$work/$drv.out")
+	if [ "$status" -ne 0 ] || [ -z "$commits" ] || [ "$commits" -le 0 ]; then
+		fail "rc-bench --driver $drv exited $status with '${commits:-no}' commits/s"
+		sed 's/^/  | /' "$work/$drv.out" "$work/$drv.err" >&2
+	elif ! grep -q "logs of all 3 nodes agree" "$work/$drv.out"; then
+		fail "rc-bench --driver $drv did not check the logs"
+	elif [ "$drv" = memif ] && ! grep -q "Raft's share" "$work/$drv.out"; then
+		fail "rc-bench --driver memif --raw printed no share of the raw rate"
+	else
+		pass "rc-bench --driver $drv: $commits commits/s, logs agree"
+	fi
+done
+rmdir "$runtime_root/rc-smoke-memif-$$" 2>/dev/null || true
+
 if [ "$failures" -ne 0 ]; then
 	echo "bench-smoke: $failures check(s) failed" >&2
 	exit 1
