@@ -3,6 +3,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <replicore/assert.h>
@@ -122,4 +123,19 @@ rc_loadgen_print(FILE *out, const struct rc_bench_result *r, const char *frames_
 	fprintf(out, "  frames/s           %14.0f   (%s)\n", r->frames_per_sec, frames_scope);
 	fprintf(out, "  entries per frame  %14.1f   (AppendEntries frames carrying entries)\n",
 		r->entries_per_frame);
+}
+
+/* Parses a seconds option value; exits 2 with a message when it is out of range. */
+double
+rc_loadgen_parse_seconds(const char *prog, const char *name, const char *v, bool zero_ok)
+{
+	char *end;
+	double x = strtod(v, &end);
+
+	if (*end != '\0' || end == v || !(x >= 0) || x > 3600 || (!zero_ok && x == 0)) {
+		fprintf(stderr, "%s: --%s wants seconds %s 3600, not '%s'\n", prog, name,
+			zero_ok ? "from 0 to" : "above 0, up to", v);
+		exit(2);
+	}
+	return x;
 }

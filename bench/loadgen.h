@@ -94,4 +94,10 @@ void rc_loadgen_result(const struct rc_loadgen *g, double duration_s,
  */
 void rc_loadgen_print(FILE *out, const struct rc_bench_result *r, const char *frames_scope);
 
+/*
+ * Parses a command-line seconds value v of option --name for program prog: a number in
+ * (0, 3600], or [0, 3600] with zero_ok. Prints one line and exits 2 otherwise.
+ */
+double rc_loadgen_parse_seconds(const char *prog, const char *name, const char *v, bool zero_ok);
+
 #endif

@@ -303,21 +303,6 @@ bench_parse_u32(const char *name, const char *v, uint32_t lo, uint32_t hi)
 	return (uint32_t)x;
 }
 
-/* Parses a seconds value in (0, 3600]; exits 2 otherwise. */
-static double
-bench_parse_seconds(const char *name, const char *v, bool zero_ok)
-{
-	char *end;
-	double x = strtod(v, &end);
-
-	if (*end != '\0' || end == v || !(x >= 0) || x > 3600 || (!zero_ok && x == 0)) {
-		fprintf(stderr, "rc-bench: --%s wants seconds %s 3600, not '%s'\n", name,
-			zero_ok ? "from 0 to" : "above 0, up to", v);
-		exit(2);
-	}
-	return x;
-}
-
 /* Parses rc-bench's own options (before "--"); exits 2 on a bad one. */
 static void
 bench_parse(int argc, char **argv)
@@ -368,10 +353,12 @@ bench_parse(int argc, char **argv)
 							   RC_FRAME_BYTES_MAX);
 			break;
 		case 'd':
-			opts.duration_s = bench_parse_seconds("duration", optarg, false);
+			opts.duration_s = rc_loadgen_parse_seconds("rc-bench", "duration", optarg,
+								   false);
 			break;
 		case 'u':
-			opts.warmup_s = bench_parse_seconds("warmup", optarg, true);
+			opts.warmup_s = rc_loadgen_parse_seconds("rc-bench", "warmup", optarg,
+								 true);
 			break;
 		case 'D':
 			opts.driver = optarg;

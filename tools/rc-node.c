@@ -552,21 +552,6 @@ node_usage(FILE *f)
 		   "one is given. Storage is 'mem' (volatile): figures are NOT DURABLE.\n");
 }
 
-/* Parses a seconds value in (0, 3600] (zero allowed with zero_ok); exits 2 otherwise. */
-static double
-node_parse_seconds(const char *name, const char *v, bool zero_ok)
-{
-	char *end;
-	double x = strtod(v, &end);
-
-	if (*end != '\0' || end == v || !(x >= 0) || x > 3600 || (!zero_ok && x == 0)) {
-		fprintf(stderr, "rc-node: --%s wants seconds in %s..3600, not '%s'\n", name,
-			zero_ok ? "0" : "(0", v);
-		exit(2);
-	}
-	return x;
-}
-
 /* Parses rc-node's own options (before "--"); exits 2 on a bad one. */
 static void
 node_parse_args(int argc, char **argv)
@@ -605,10 +590,12 @@ node_parse_args(int argc, char **argv)
 			break;
 		}
 		case 'd':
-			opts.bench_duration_s = node_parse_seconds("bench-duration", optarg, false);
+			opts.bench_duration_s = rc_loadgen_parse_seconds(
+				"rc-node", "bench-duration", optarg, false);
 			break;
 		case 'w':
-			opts.bench_warmup_s = node_parse_seconds("bench-warmup", optarg, true);
+			opts.bench_warmup_s = rc_loadgen_parse_seconds("rc-node", "bench-warmup",
+								       optarg, true);
 			break;
 		case 'j':
 			opts.json_path = optarg;
