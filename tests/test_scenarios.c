@@ -330,13 +330,7 @@ pred_applied(struct rc_sim *s, void *ctx)
 {
 	const struct scn_applied *a = ctx;
 
-	for (uint16_t id = 1; id <= rc_sim_node_count(s); id++) {
-		if (!(a->mask & SCN_BIT(id)))
-			continue;
-		if (!rc_sim_is_up(s, id) || rc_sim_applied_index(s, id) < a->index)
-			return false;
-	}
-	return true;
+	return rc_sim_all_applied(s, a->index, a->mask);
 }
 
 /*

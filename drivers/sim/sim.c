@@ -1616,12 +1616,18 @@ static bool
 sim_has_applied(struct rc_sim *s, void *ctx)
 {
 	const struct sim_applied_goal *g = ctx;
-	uint16_t id;
 
-	for (id = 1; id <= s->node_count; id++) {
-		const struct sim_node *n = sim_node(s, id);
+	return rc_sim_all_applied(s, g->index, g->id_mask);
+}
 
-		if (((g->id_mask >> id) & 1u) && (!n->up || n->applied_index < g->index))
+/* True when every node of id_mask is up and applied index; see sim.h. */
+bool
+rc_sim_all_applied(const struct rc_sim *s, uint64_t index, uint32_t id_mask)
+{
+	for (uint16_t id = 1; id <= s->node_count; id++) {
+		const struct sim_node *n = &s->nodes[id - 1];
+
+		if (((id_mask >> id) & 1u) && (!n->up || n->applied_index < index))
 			return false;
 	}
 	return true;

@@ -119,6 +119,9 @@ bool rc_sim_run_until(struct rc_sim *s, rc_sim_pred_fn pred, void *ctx, uint64_t
  * Returns the leader's id, 0 on timeout or violation. */
 uint16_t rc_sim_wait_leader(struct rc_sim *s, uint64_t timeout_units);
 
+/* True when every node of id_mask (bit id set) is up and has applied index in this life. */
+bool rc_sim_all_applied(const struct rc_sim *s, uint64_t index, uint32_t id_mask);
+
 /* Runs until every node of id_mask (bit id set) has applied index. Returns true when done. */
 bool rc_sim_wait_applied(struct rc_sim *s, uint64_t index, uint32_t id_mask,
 			 uint64_t timeout_units);
