@@ -20,6 +20,8 @@
 #include "mpsc.h"
 
 #define NODE_RING_MASK (RC_LOG_ENTRIES_MAX - 1u)
+
+_Static_assert(RC_WIRE_ERROR_COUNT <= 16, "rc_node_stats.rejected_by_reason holds every reason");
 /* Rounds of execute -> persisted -> applied one poll runs before yielding to rx again. */
 #define NODE_EXECUTE_ROUNDS_MAX 16u
 /* Attempts to hand a burst to a full port before its frames are dropped (Raft resends). */
@@ -319,9 +321,9 @@ node_send_after_persist(struct rc_node *n, const struct rc_raft_update *u)
 	}
 }
 
-/* Steps one event into the node's update, executing the update first if it might not fit. */
 static void node_execute(struct rc_node *n);
 
+/* Steps one event into the node's update, executing the update first if it might not fit. */
 static void
 node_step(struct rc_node *n, const struct rc_raft_event *ev)
 {
@@ -420,7 +422,7 @@ node_receive(struct rc_node *n, const struct rc_frame *f)
 
 	if (err != RC_WIRE_OK) {
 		n->stats.rx_rejected++;
-		n->stats.rejected_by_reason[err & 15]++;
+		n->stats.rejected_by_reason[err]++;
 		return;
 	}
 	if (h.cluster_id != n->cfg.cluster_id || ev.msg.to != n->cfg.raft.id) {

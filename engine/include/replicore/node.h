@@ -65,7 +65,7 @@ struct rc_node_stats {
 	uint64_t refused;   /* proposals completed with an error */
 	uint64_t applied;   /* entries applied (every node) */
 	uint64_t steps;
-	uint64_t rejected_by_reason[16];
+	uint64_t rejected_by_reason[16]; /* by enum rc_wire_error */
 };
 
 struct rc_node;
