@@ -3,9 +3,11 @@
  * persist (mem) -> encode and tx burst -> apply and complete proposals. Every buffer is
  * allocated in rc_node_create(); rc_node_poll() only moves data between them.
  *
- * Payloads live in an arena with one slot per log ring slot: the entry at index i keeps its
- * bytes at slot i & (RC_LOG_ENTRIES_MAX - 1), so the core's descriptors need no reference and
- * an AppendEntries built by the core (pointing into its ring) finds its payloads by position.
+ * Payloads live in the committed log (engine/log): a slot per index, written when the entry
+ * enters the log; the entry's term, type and size are sealed and published when it is applied,
+ * and from then on any registered thread reads it without a lock. An AppendEntries built by the
+ * core (pointing into its ring) finds its payloads by ring position -> index -> slot. The log
+ * is compacted along with the core's ring.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 
 #include <replicore/assert.h>
+#include <replicore/log.h>
 #include <replicore/node.h>
 #include <replicore/wire.h>
 
@@ -47,7 +50,7 @@ struct rc_node {
 	struct rc_driver *drv;
 	struct rc_raft *raft;
 	struct rc_raft_update *upd;
-	uint8_t *arena;		      /* RC_LOG_ENTRIES_MAX slots of payload_bytes_max */
+	struct rc_log *log;	      /* payloads; the committed part readable by any reader */
 	struct node_pending *pending; /* RC_LOG_ENTRIES_MAX, by ring slot */
 	struct rc_mpsc propose_q;
 	uint8_t *propose_slots;
@@ -95,22 +98,39 @@ rc_node_config_default(struct rc_node_config *cfg, uint16_t id, const uint16_t *
 	cfg->tick_ns = 1000000;
 }
 
-/* Returns the arena slot of index. */
-static inline uint8_t *
-node_payload_slot(const struct rc_node *n, uint64_t index)
-{
-	return n->arena + (size_t)(index & NODE_RING_MASK) * n->cfg.payload_bytes_max;
-}
-
 /* The codec's payload callback: an entry of the core's ring finds its bytes by position. */
 static const void *
 node_payload_of(void *ctx, const struct rc_raft_entry *e)
 {
 	const struct rc_node *n = ctx;
-	size_t slot = (size_t)(e - n->raft->ring);
+	uint64_t slot = (uint64_t)(e - n->raft->ring);
+	uint64_t first = (n->raft->snap_index + 1);
 
 	RC_ASSERT(slot < RC_LOG_ENTRIES_MAX);
-	return n->arena + slot * n->cfg.payload_bytes_max;
+	return rc_log_slot_const(n->log, first + ((slot - first) & NODE_RING_MASK));
+}
+
+/*
+ * Makes sure the log has slots for the next extra entries (and a new leader's no-op). Returns
+ * how many of the extra it can take: fewer when a reader holds a grace period back and the
+ * log's pool is dry (back-pressure, counted in the log's stalls).
+ */
+static uint32_t
+node_log_room(struct rc_node *n, uint32_t extra)
+{
+	uint64_t last = n->raft->last_index;
+	uint64_t got = rc_log_reserve(n->log, last + 1 + extra);
+
+	if (got >= last + 1 + extra)
+		return extra;
+	return got > last + 1 ? (uint32_t)(got - last - 1) : 0;
+}
+
+/* Whether the log can take the next index (a no-op a step may append). */
+static bool
+node_log_has_next(struct rc_node *n)
+{
+	return rc_log_reserve(n->log, n->raft->last_index + 1) > n->raft->last_index;
 }
 
 /* Returns the bytes of one proposal ring slot for cfg. */
@@ -169,11 +189,15 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 		n->cfg.raft.msg_bytes_max = fit;
 	n->raft = malloc(sizeof(*n->raft));
 	n->upd = malloc(sizeof(*n->upd));
-	n->arena = calloc(RC_LOG_ENTRIES_MAX, cfg->payload_bytes_max);
+	struct rc_log_config lc;
+
+	rc_log_config_default(&lc, cfg->payload_bytes_max);
+	if (rc_log_create(&lc, 1, &n->log) != 0)
+		n->log = NULL;
 	n->pending = calloc(RC_LOG_ENTRIES_MAX, sizeof(*n->pending));
 	n->propose_slots = aligned_alloc(64, (size_t)cfg->propose_ring_slots *
 						     node_propose_slot_bytes(cfg));
-	if (n->raft == NULL || n->upd == NULL || n->arena == NULL || n->pending == NULL ||
+	if (n->raft == NULL || n->upd == NULL || n->log == NULL || n->pending == NULL ||
 	    n->propose_slots == NULL) {
 		fprintf(stderr, "replicore: node %u: out of memory\n", cfg->raft.id);
 		rc_node_destroy(n);
@@ -207,7 +231,7 @@ rc_node_destroy(struct rc_node *n)
 		n->drv->ops->tx_free(n->drv, n->cfg.raft.id, n->spare, n->spare_count);
 	free(n->raft);
 	free(n->upd);
-	free(n->arena);
+	rc_log_destroy(n->log);
 	free(n->pending);
 	free(n->propose_slots);
 	free(n);
@@ -357,13 +381,15 @@ node_apply(struct rc_node *n, uint64_t first, uint64_t last)
 		struct node_pending *p = &n->pending[i & NODE_RING_MASK];
 
 		RC_ASSERT(e != NULL);
+		rc_log_seal(n->log, i, e->term, e->type, e->bytes);
 		if (e->type == RC_ENTRY_NORMAL && n->cfg.apply != NULL)
-			n->cfg.apply(n->cfg.ctx, i, node_payload_slot(n, i), e->bytes);
+			n->cfg.apply(n->cfg.ctx, i, rc_log_slot_const(n->log, i), e->bytes);
 		if (p->index == i)
 			node_complete(n, p,
 				      p->term == e->term ? RC_PROPOSE_COMMITTED :
 							   RC_PROPOSE_SUPERSEDED);
 	}
+	rc_log_publish(n->log, last);
 	n->stats.applied += last - first + 1;
 }
 
@@ -435,13 +461,23 @@ node_receive(struct rc_node *n, const struct rc_frame *f)
 			return;
 		}
 	}
+	/* No slots for what this message may append: drop it, the leader resends. */
+	uint64_t need = ev.msg.index + ev.msg.entry_count;
+
+	if (!node_log_has_next(n) ||
+	    (need > n->raft->last_index && rc_log_reserve(n->log, need) < need)) {
+		n->stats.rx_log_full++;
+		return;
+	}
 	node_step(n, &ev);
 	for (uint32_t i = 0; i < ev.msg.entry_count; i++) {
 		uint64_t index = ev.msg.index + 1 + i;
 		const struct rc_raft_entry *e = rc_raft_entry_at(n->raft, index);
 
-		if (e != NULL && e->term == n->rx_entries[i].term)
-			memcpy(node_payload_slot(n, index), n->rx_payloads[i],
+		/* Committed slots are immutable (readers may hold them): they hold these bytes. */
+		if (e != NULL && e->term == n->rx_entries[i].term &&
+		    index > rc_log_sealed_index(n->log))
+			memcpy(rc_log_slot(n->log, index), n->rx_payloads[i],
 			       n->rx_entries[i].bytes);
 	}
 }
@@ -454,7 +490,9 @@ node_propose(struct rc_node *n)
 	uint32_t count = 0, accepted;
 	uint64_t first, term;
 
-	while (count < n->cfg.propose_batch_max) {
+	uint32_t room = node_log_room(n, n->cfg.propose_batch_max);
+
+	while (count < room) {
 		const struct node_proposal *p = rc_mpsc_peek(&n->propose_q, count);
 
 		if (p == NULL)
@@ -485,7 +523,7 @@ node_propose(struct rc_node *n)
 		}
 		if (pend->index != 0)
 			node_complete(n, pend, RC_PROPOSE_SUPERSEDED); /* its slot is reused */
-		memcpy(node_payload_slot(n, first + i), p->payload, p->bytes);
+		memcpy(rc_log_slot(n->log, first + i), p->payload, p->bytes);
 		*pend = (struct node_pending){ .index = first + i,
 					       .term = term,
 					       .cookie = p->cookie };
@@ -511,7 +549,7 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 	n->stats.rx_frames += rx;
 	if (n->next_tick_ns == 0)
 		n->next_tick_ns = now_ns + n->cfg.tick_ns;
-	if (now_ns >= n->next_tick_ns) {
+	if (now_ns >= n->next_tick_ns && node_log_has_next(n)) {
 		struct rc_raft_event ev = { .type = RC_EVENT_TICK };
 
 		node_step(n, &ev);
@@ -523,6 +561,7 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 	}
 	work += node_propose(n);
 	node_execute(n);
+	rc_log_compact(n->log, (n->raft->snap_index + 1));
 	for (int i = 0; i < n->cfg.raft.voter_count; i++)
 		if (n->tx_count[i] > 0)
 			node_flush(n, i);
@@ -555,5 +594,19 @@ rc_node_payload(const struct rc_node *n, uint64_t index, uint32_t *bytes)
 	if (e == NULL)
 		return NULL;
 	*bytes = e->bytes;
-	return node_payload_slot(n, index);
+	return rc_log_slot_const(n->log, index);
+}
+
+/* The node's committed log, for readers on any registered thread. */
+const struct rc_log *
+rc_node_log(const struct rc_node *n)
+{
+	return n->log;
+}
+
+/* The log's counters (node's thread only). */
+const struct rc_log_stats *
+rc_node_log_stats(struct rc_node *n)
+{
+	return rc_log_stats(n->log);
 }

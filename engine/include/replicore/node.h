@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <replicore/driver.h>
+#include <replicore/log.h>
 #include <replicore/raft.h>
 
 /* Status a proposal completes with. */
@@ -55,6 +56,7 @@ struct rc_node_stats {
 	uint64_t rx_frames;
 	uint64_t rx_rejected; /* frames the codec refused */
 	uint64_t rx_foreign;  /* frames of another cluster or for another node */
+	uint64_t rx_log_full; /* frames dropped: the log had no slot for what they may append */
 	uint64_t tx_frames;
 	uint64_t tx_append_frames; /* AppendEntries frames with at least one entry */
 	uint64_t tx_entries;	   /* entries carried by them */
@@ -99,6 +101,15 @@ const struct rc_raft *rc_node_raft(const struct rc_node *n);
 const struct rc_node_stats *rc_node_stats(const struct rc_node *n);
 /* The payload of a log entry the node holds, or NULL. Node's thread only. */
 const void *rc_node_payload(const struct rc_node *n, uint64_t index, uint32_t *bytes);
+
+/*
+ * The node's committed log. Any thread registered with rc_rcu_register() may read it (log.h)
+ * while the node runs; it lives until rc_node_destroy().
+ */
+const struct rc_log *rc_node_log(const struct rc_node *n);
+
+/* The log's counters: chunks, grace periods in flight, stalls (node's thread only). */
+const struct rc_log_stats *rc_node_log_stats(struct rc_node *n);
 
 /* Returns a monotonic time in nanoseconds (CLOCK_MONOTONIC through the vDSO: no syscall). */
 uint64_t rc_clock_ns(void);
