@@ -693,7 +693,7 @@ test_on_complete(void *ctx, uint64_t cookie, uint64_t index, enum rc_propose_sta
 }
 
 /* apply(): in index order, the payload intact, each cookie once and in proposal order. */
-static void
+static bool
 test_on_apply(void *ctx, uint64_t index, const void *payload, uint32_t bytes)
 {
 	struct test_node *tn = ctx;
@@ -712,6 +712,7 @@ test_on_apply(void *ctx, uint64_t index, const void *payload, uint32_t bytes)
 	tn->applied_last = index;
 	tn->cookie_next = cookie + 1;
 	tn->applied_count++;
+	return true;
 }
 
 /* Opens a 3-node cluster over net_ring with ticks of tick_ns and proposal rings of slots. */

@@ -54,6 +54,8 @@ struct rc_node {
 	struct node_pending *pending; /* RC_LOG_ENTRIES_MAX, by ring slot */
 	struct rc_mpsc propose_q;
 	uint8_t *propose_slots;
+	uint64_t apply_target; /* last committed index the core reported for applying */
+	uint64_t apply_done;   /* last index applied here; Invariant: <= apply_target */
 	uint64_t next_tick_ns;
 	uint64_t tx_seq;
 	uint16_t spare_count; /* allocated tx frames not used yet */
@@ -372,25 +374,38 @@ node_complete(struct rc_node *n, struct node_pending *p, enum rc_propose_status 
 		n->cfg.complete(n->cfg.ctx, p->cookie, index, status);
 }
 
-/* Applies committed entries first..last and completes the proposals they settle. */
-static void
-node_apply(struct rc_node *n, uint64_t first, uint64_t last)
+/*
+ * Applies the committed entries the core reported and this node has not applied yet, in order,
+ * completing the proposals they settle, until the state machine asks to retry an entry later.
+ * Publishes what was applied to the log's readers. Returns the last index applied now, or 0.
+ */
+static uint64_t
+node_apply(struct rc_node *n)
 {
-	for (uint64_t i = first; i <= last; i++) {
+	uint64_t first = n->apply_done + 1;
+
+	for (uint64_t i = first; i <= n->apply_target; i++) {
 		const struct rc_raft_entry *e = rc_raft_entry_at(n->raft, i);
 		struct node_pending *p = &n->pending[i & NODE_RING_MASK];
 
 		RC_ASSERT(e != NULL);
+		if (e->type == RC_ENTRY_NORMAL && n->cfg.apply != NULL &&
+		    !n->cfg.apply(n->cfg.ctx, i, rc_log_slot_const(n->log, i), e->bytes)) {
+			n->stats.apply_retries++;
+			break;
+		}
 		rc_log_seal(n->log, i, e->term, e->type, e->bytes);
-		if (e->type == RC_ENTRY_NORMAL && n->cfg.apply != NULL)
-			n->cfg.apply(n->cfg.ctx, i, rc_log_slot_const(n->log, i), e->bytes);
 		if (p->index == i)
 			node_complete(n, p,
 				      p->term == e->term ? RC_PROPOSE_COMMITTED :
 							   RC_PROPOSE_SUPERSEDED);
+		n->apply_done = i;
 	}
-	rc_log_publish(n->log, last);
-	n->stats.applied += last - first + 1;
+	if (n->apply_done < first)
+		return 0;
+	rc_log_publish(n->log, n->apply_done);
+	n->stats.applied += n->apply_done - first + 1;
+	return n->apply_done;
 }
 
 /*
@@ -407,10 +422,13 @@ node_execute(struct rc_node *n)
 		uint32_t flags = u->flags;
 		uint64_t persist_last = u->persist_last;
 		uint64_t apply_first = u->apply_first, apply_last = u->apply_last;
+
+		(void)apply_first; /* checked only */
 		struct rc_raft_event ev;
 
 		if ((flags & (RC_UPDATE_ENTRIES | RC_UPDATE_MSGS | RC_UPDATE_MSGS_AFTER_PERSIST |
-			      RC_UPDATE_APPLY | RC_UPDATE_HARD_STATE)) == 0)
+			      RC_UPDATE_APPLY | RC_UPDATE_HARD_STATE)) == 0 &&
+		    n->apply_done >= n->apply_target)
 			break;
 		for (uint32_t i = 0; i < u->msg_count; i++)
 			node_send(n, &u->msgs[i]);
@@ -424,9 +442,14 @@ node_execute(struct rc_node *n)
 			n->stats.steps++;
 		}
 		if (flags & RC_UPDATE_APPLY) {
-			node_apply(n, apply_first, apply_last);
+			RC_ASSERT(apply_first == n->apply_target + 1);
+			n->apply_target = apply_last;
+		}
+		if (n->apply_done < n->apply_target) {
 			ev = (struct rc_raft_event){ .type = RC_EVENT_APPLIED };
-			ev.applied.index = apply_last;
+			ev.applied.index = node_apply(n);
+			if (ev.applied.index == 0)
+				break; /* the state machine asked to retry: next poll */
 			rc_raft_step(n->raft, &ev, u);
 			n->stats.steps++;
 		}

@@ -34,8 +34,13 @@ enum rc_propose_status {
 typedef void (*rc_node_complete_fn)(void *ctx, uint64_t cookie, uint64_t index,
 				    enum rc_propose_status status);
 
-/* Called on the node's thread for every committed entry, in index order. */
-typedef void (*rc_node_apply_fn)(void *ctx, uint64_t index, const void *payload, uint32_t bytes);
+/*
+ * Called on the node's thread for every committed entry, in index order. Returns true once the
+ * entry is applied, or false to be called again with the same entry on a later poll (the state
+ * machine is out of memory a grace period still holds): the node applies nothing past it
+ * meanwhile, and its log compacts nothing past it either.
+ */
+typedef bool (*rc_node_apply_fn)(void *ctx, uint64_t index, const void *payload, uint32_t bytes);
 
 struct rc_node_config {
 	struct rc_raft_config raft;   /* id, voters, timeouts, windows (rc_raft_config_default) */
@@ -63,9 +68,10 @@ struct rc_node_stats {
 	uint64_t tx_dropped;	   /* frames the driver refused after retries */
 	uint64_t acks_coalesced;
 	uint64_t proposed;
-	uint64_t committed; /* proposals completed as committed */
-	uint64_t refused;   /* proposals completed with an error */
-	uint64_t applied;   /* entries applied (every node) */
+	uint64_t committed;	/* proposals completed as committed */
+	uint64_t refused;	/* proposals completed with an error */
+	uint64_t applied;	/* entries applied (every node) */
+	uint64_t apply_retries; /* times the state machine asked to retry an entry later */
 	uint64_t steps;
 	uint64_t rejected_by_reason[16]; /* by enum rc_wire_error */
 };

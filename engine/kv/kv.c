@@ -1,0 +1,505 @@
+/*
+ * The key-value state machine on a liburcu lock-free hash table (see kv.h).
+ *
+ * The table never resizes (its buckets are sized for the capacity at creation), so liburcu's
+ * resize worker and its flavour-bound grace periods never run: every grace period this table
+ * needs comes from rc_rcu_defer(), which waits for readers of both flavours.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu/urcu-memb.h>
+
+#include <urcu/lfstack.h>
+#include <urcu/rculfhash.h>
+
+#include <replicore/assert.h>
+#include <replicore/kv.h>
+#include <replicore/rcu.h>
+
+#include "../rcu/tsan.h"
+
+struct kv_item {
+	struct cds_lfht_node node;
+	struct rc_rcu_head rcu;
+	struct cds_lfs_node returned_node;
+	struct rc_kv *kv;
+	struct kv_item *next_free;
+	uint64_t version; /* index of the entry that wrote it */
+	uint16_t key_len;
+	uint16_t value_len;
+	uint8_t data[]; /* key, then value */
+};
+
+struct rc_kv {
+	struct cds_lfht *ht;
+	struct rc_kv_config cfg;
+	uint32_t item_bytes;
+	uint8_t *items;
+	struct kv_item *free_list;
+	_Atomic uint64_t applied_index;
+	enum rc_kv_result last_result;
+	uint64_t last_index;
+	struct rc_kv_stats stats;
+	_Alignas(64) struct __cds_lfs_stack returned;
+	_Atomic uint64_t in_flight;
+};
+
+/* A command as decoded from an entry. */
+struct kv_command {
+	uint8_t op;
+	uint32_t key_len, value_len, expected_len; /* expected_len RC_KV_EXPECT_ABSENT: absent */
+	const uint8_t *key, *value, *expected;
+};
+
+/* Fills cfg with defaults: one spare item for every key. */
+void
+rc_kv_config_default(struct rc_kv_config *cfg, uint32_t capacity, uint32_t key_max,
+		     uint32_t value_max)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->capacity = capacity;
+	cfg->key_bytes_max = key_max;
+	cfg->value_bytes_max = value_max;
+	cfg->spare_items = capacity < 65536 ? 65536 : capacity;
+}
+
+/* Creates the table; see kv.h. */
+int
+rc_kv_create(const struct rc_kv_config *cfg, struct rc_kv **out)
+{
+	struct rc_kv *kv;
+	unsigned long buckets = 1;
+
+	if (cfg->capacity == 0 || cfg->capacity > (1u << 28) || cfg->key_bytes_max == 0 ||
+	    cfg->key_bytes_max > RC_KV_KEY_BYTES_MAX ||
+	    cfg->value_bytes_max > RC_KV_VALUE_BYTES_MAX) {
+		fprintf(stderr,
+			"replicore: kv: bad configuration (capacity %u, key %u, value %u)\n",
+			cfg->capacity, cfg->key_bytes_max, cfg->value_bytes_max);
+		return -EINVAL;
+	}
+	while (buckets < cfg->capacity)
+		buckets <<= 1;
+	kv = aligned_alloc(64, sizeof(*kv));
+	if (kv == NULL)
+		return -ENOMEM;
+	memset(kv, 0, sizeof(*kv));
+	kv->cfg = *cfg;
+	kv->item_bytes = (uint32_t)((sizeof(struct kv_item) + cfg->key_bytes_max +
+				     cfg->value_bytes_max + 63) &
+				    ~(size_t)63);
+	size_t count = (size_t)cfg->capacity + cfg->spare_items;
+
+	kv->items = aligned_alloc(64, count * kv->item_bytes);
+	kv->ht = cds_lfht_new_flavor(buckets, buckets, buckets, 0, &urcu_memb_flavor, NULL);
+	if (kv->items == NULL || kv->ht == NULL) {
+		if (kv->ht != NULL)
+			cds_lfht_destroy(kv->ht, NULL);
+		free(kv->items);
+		free(kv);
+		return -ENOMEM;
+	}
+	for (size_t i = count; i-- > 0;) {
+		struct kv_item *it = (struct kv_item *)(void *)(kv->items + i * kv->item_bytes);
+
+		it->kv = kv;
+		it->next_free = kv->free_list;
+		kv->free_list = it;
+	}
+	__cds_lfs_init(&kv->returned);
+	*out = kv;
+	return 0;
+}
+
+/* Frees the table once every deferred item came back. */
+void
+rc_kv_destroy(struct rc_kv *kv)
+{
+	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
+
+	if (kv == NULL)
+		return;
+	if (atomic_load(&kv->in_flight) > 0)
+		rc_rcu_barrier();
+	/* Readers are gone: empty the table without deferring, then free it. */
+	cds_lfht_for_each(kv->ht, &iter, node)
+		cds_lfht_del(kv->ht, node);
+	cds_lfht_destroy(kv->ht, NULL);
+	free(kv->items);
+	free(kv);
+}
+
+/* The hash of a key: FNV-1a, then a finalizer that spreads it over the buckets. */
+static uint64_t
+kv_hash(const uint8_t *key, uint32_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ key[i]) * 0x100000001b3ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The lookup key handed to cds_lfht's match function. */
+struct kv_key {
+	const uint8_t *bytes;
+	uint32_t len;
+};
+
+/* cds_lfht's match function: the node's key equals the looked-up one. */
+static int
+kv_match(struct cds_lfht_node *node, const void *arg)
+{
+	const struct kv_item *it = caa_container_of(node, struct kv_item, node);
+	const struct kv_key *k = arg;
+
+	return it->key_len == k->len && memcmp(it->data, k->bytes, k->len) == 0;
+}
+
+/* Looks key up; the caller is in a read-side section or is the writer. */
+static struct kv_item *
+kv_lookup(const struct rc_kv *kv, const uint8_t *key, uint32_t len, uint64_t hash)
+{
+	struct kv_key k = { .bytes = key, .len = len };
+	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
+
+	cds_lfht_lookup(kv->ht, hash, kv_match, &k, &iter);
+	node = cds_lfht_iter_get_node(&iter);
+	return node == NULL ? NULL : caa_container_of(node, struct kv_item, node);
+}
+
+/* ---- Commands ------------------------------------------------------------------------------ */
+
+/* Writes a command's header and parts into buf; returns its bytes or an error. */
+static int32_t
+kv_encode(void *buf, uint32_t cap, uint8_t op, const void *key, uint32_t key_len,
+	  const void *expected, uint32_t expected_len, const void *value, uint32_t value_len)
+{
+	uint32_t exp_bytes = expected_len == RC_KV_EXPECT_ABSENT ? 0 : expected_len;
+	uint64_t total = (uint64_t)RC_KV_COMMAND_HEADER_BYTES + key_len + exp_bytes + value_len;
+	uint8_t *p = buf;
+
+	if (key_len == 0 || key_len > RC_KV_KEY_BYTES_MAX || value_len > RC_KV_VALUE_BYTES_MAX ||
+	    (expected_len != RC_KV_EXPECT_ABSENT && expected_len > RC_KV_VALUE_BYTES_MAX))
+		return -EINVAL;
+	if (total > cap)
+		return -EMSGSIZE;
+	p[0] = op;
+	p[1] = (uint8_t)key_len;
+	p[2] = (uint8_t)value_len;
+	p[3] = (uint8_t)(value_len >> 8);
+	p[4] = (uint8_t)expected_len;
+	p[5] = (uint8_t)(expected_len >> 8);
+	p[6] = 0;
+	p[7] = 0;
+	p += RC_KV_COMMAND_HEADER_BYTES;
+	memcpy(p, key, key_len);
+	p += key_len;
+	if (exp_bytes > 0)
+		memcpy(p, expected, exp_bytes);
+	p += exp_bytes;
+	if (value_len > 0)
+		memcpy(p, value, value_len);
+	return (int32_t)total;
+}
+
+/* Encodes a PUT. */
+int32_t
+rc_kv_encode_put(void *buf, uint32_t cap, const void *key, uint32_t key_len, const void *value,
+		 uint32_t value_len)
+{
+	return kv_encode(buf, cap, RC_KV_PUT, key, key_len, NULL, 0, value, value_len);
+}
+
+/* Encodes a DELETE. */
+int32_t
+rc_kv_encode_delete(void *buf, uint32_t cap, const void *key, uint32_t key_len)
+{
+	return kv_encode(buf, cap, RC_KV_DELETE, key, key_len, NULL, 0, NULL, 0);
+}
+
+/* Encodes a CAS (expected NULL: the key must be absent). */
+int32_t
+rc_kv_encode_cas(void *buf, uint32_t cap, const void *key, uint32_t key_len, const void *expected,
+		 uint32_t expected_len, const void *value, uint32_t value_len)
+{
+	if (expected == NULL)
+		expected_len = RC_KV_EXPECT_ABSENT;
+	return kv_encode(buf, cap, RC_KV_CAS, key, key_len, expected, expected_len, value,
+			 value_len);
+}
+
+/* Decodes a command, checking every length against the entry and the table's limits. */
+static bool
+kv_decode(const struct rc_kv *kv, const uint8_t *p, uint32_t bytes, struct kv_command *c)
+{
+	if (bytes < RC_KV_COMMAND_HEADER_BYTES)
+		return false;
+	c->op = p[0];
+	c->key_len = p[1];
+	c->value_len = (uint32_t)p[2] | (uint32_t)p[3] << 8;
+	c->expected_len = (uint32_t)p[4] | (uint32_t)p[5] << 8;
+	uint32_t exp_bytes = c->expected_len == RC_KV_EXPECT_ABSENT ? 0 : c->expected_len;
+
+	if ((c->op != RC_KV_PUT && c->op != RC_KV_DELETE && c->op != RC_KV_CAS) || p[6] != 0 ||
+	    p[7] != 0 || c->key_len == 0 || c->key_len > kv->cfg.key_bytes_max ||
+	    c->value_len > kv->cfg.value_bytes_max ||
+	    (c->op != RC_KV_CAS && c->expected_len != 0) ||
+	    (c->op == RC_KV_DELETE && c->value_len != 0) ||
+	    (uint64_t)RC_KV_COMMAND_HEADER_BYTES + c->key_len + exp_bytes + c->value_len != bytes)
+		return false;
+	c->key = p + RC_KV_COMMAND_HEADER_BYTES;
+	c->expected = c->key + c->key_len;
+	c->value = c->expected + exp_bytes;
+	return true;
+}
+
+/* ---- Applying ------------------------------------------------------------------------------ */
+
+/* Runs on a call_rcu thread once no reader can hold the item: back to the apply thread. */
+static void
+kv_item_returned(struct rc_rcu_head *h)
+{
+	struct kv_item *it = caa_container_of(h, struct kv_item, rcu);
+	struct rc_kv *kv = it->kv;
+
+	RC_TSAN_RELEASE(it);
+	cds_lfs_push(&kv->returned, &it->returned_node);
+	atomic_fetch_sub_explicit(&kv->in_flight, 1, memory_order_release);
+}
+
+/* Takes an item from the pool, or NULL when every free one waits for a grace period. */
+static struct kv_item *
+kv_item_take(struct rc_kv *kv)
+{
+	struct kv_item *it;
+
+	if (kv->free_list == NULL) {
+		struct cds_lfs_head *head = __cds_lfs_pop_all(&kv->returned);
+		struct cds_lfs_node *node, *next;
+
+		if (head != NULL) {
+			cds_lfs_for_each_safe(head, node, next)
+			{
+				it = caa_container_of(node, struct kv_item, returned_node);
+				RC_TSAN_ACQUIRE(it);
+				it->next_free = kv->free_list;
+				kv->free_list = it;
+			}
+		}
+	}
+	it = kv->free_list;
+	if (it != NULL)
+		kv->free_list = it->next_free;
+	return it;
+}
+
+/* Hands an unlinked item to a grace period. */
+static void
+kv_item_retire(struct rc_kv *kv, struct kv_item *it)
+{
+	atomic_fetch_add_explicit(&kv->in_flight, 1, memory_order_relaxed);
+	rc_rcu_defer(&it->rcu, kv_item_returned);
+}
+
+/* Whether the item holds value (len bytes); len RC_KV_EXPECT_ABSENT matches no item. */
+static bool
+kv_item_equals(const struct kv_item *it, const uint8_t *value, uint32_t len)
+{
+	return it->value_len == len && memcmp(it->data + it->key_len, value, len) == 0;
+}
+
+/* Applies one decoded command (PUT or a CAS whose check passed, or DELETE). */
+static bool
+kv_write(struct rc_kv *kv, uint64_t index, const struct kv_command *c, struct kv_item *old,
+	 uint64_t hash, enum rc_kv_result *result)
+{
+	struct kv_item *it;
+
+	if (c->op == RC_KV_DELETE) {
+		if (old == NULL) {
+			*result = RC_KV_NOT_FOUND;
+			return true;
+		}
+		RC_ASSERT(cds_lfht_del(kv->ht, &old->node) == 0);
+		kv_item_retire(kv, old);
+		kv->stats.keys--;
+		kv->stats.deletes++;
+		*result = RC_KV_OK;
+		return true;
+	}
+	if (old == NULL && kv->stats.keys >= kv->cfg.capacity) {
+		kv->stats.full++;
+		*result = RC_KV_FULL;
+		return true;
+	}
+	it = kv_item_take(kv);
+	if (it == NULL)
+		return false; /* every spare item waits for a grace period: retry later */
+	it->version = index;
+	it->key_len = (uint16_t)c->key_len;
+	it->value_len = (uint16_t)c->value_len;
+	memcpy(it->data, c->key, c->key_len);
+	memcpy(it->data + c->key_len, c->value, c->value_len);
+	cds_lfht_node_init(&it->node);
+	RC_TSAN_RELEASE(it); /* published by cds_lfht below */
+	if (old == NULL) {
+		cds_lfht_add(kv->ht, hash, &it->node);
+		kv->stats.keys++;
+	} else {
+		struct kv_key k = { .bytes = c->key, .len = c->key_len };
+		struct cds_lfht_iter iter;
+
+		cds_lfht_lookup(kv->ht, hash, kv_match, &k, &iter);
+		RC_ASSERT(cds_lfht_iter_get_node(&iter) == &old->node);
+		RC_ASSERT(cds_lfht_replace(kv->ht, &iter, hash, kv_match, &k, &it->node) == 0);
+		kv_item_retire(kv, old);
+	}
+	*result = RC_KV_OK;
+	return true;
+}
+
+/* Applies the command committed at index; see kv.h. */
+bool
+rc_kv_apply(struct rc_kv *kv, uint64_t index, const void *cmd, uint32_t bytes,
+	    enum rc_kv_result *result)
+{
+	struct kv_command c;
+	bool reader = rc_rcu_thread_flavor() != RC_RCU_NONE;
+	bool done = true;
+
+	if (!kv_decode(kv, cmd, bytes, &c)) {
+		kv->stats.bad_commands++;
+		*result = RC_KV_BAD_COMMAND;
+	} else {
+		uint64_t hash = kv_hash(c.key, c.key_len);
+
+		if (reader)
+			rc_rcu_read_lock();
+		struct kv_item *old = kv_lookup(kv, c.key, c.key_len, hash);
+
+		if (c.op == RC_KV_CAS &&
+		    (c.expected_len == RC_KV_EXPECT_ABSENT ?
+			     old != NULL :
+			     old == NULL || !kv_item_equals(old, c.expected, c.expected_len))) {
+			kv->stats.cas_mismatch++;
+			*result = RC_KV_CAS_MISMATCH;
+		} else {
+			done = kv_write(kv, index, &c, old, hash, result);
+			if (done && *result == RC_KV_OK && c.op == RC_KV_PUT)
+				kv->stats.puts++;
+			if (done && *result == RC_KV_OK && c.op == RC_KV_CAS)
+				kv->stats.cas_ok++;
+		}
+		if (reader)
+			rc_rcu_read_unlock();
+	}
+	if (!done) {
+		kv->stats.retries++;
+		return false;
+	}
+	kv->stats.applied++;
+	atomic_store_explicit(&kv->applied_index, index, memory_order_release);
+	return true;
+}
+
+/* rc_kv_apply() as a node's apply callback. */
+bool
+rc_kv_node_apply(void *ctx, uint64_t index, const void *cmd, uint32_t bytes)
+{
+	struct rc_kv *kv = ctx;
+	enum rc_kv_result r;
+
+	if (!rc_kv_apply(kv, index, cmd, bytes, &r))
+		return false;
+	kv->last_result = r;
+	kv->last_index = index;
+	return true;
+}
+
+/* The outcome of the last entry rc_kv_node_apply() applied. */
+enum rc_kv_result
+rc_kv_last_result(const struct rc_kv *kv, uint64_t *index)
+{
+	if (index != NULL)
+		*index = kv->last_index;
+	return kv->last_result;
+}
+
+/* The counters. */
+const struct rc_kv_stats *
+rc_kv_stats(const struct rc_kv *kv)
+{
+	return &kv->stats;
+}
+
+/* ---- Reads --------------------------------------------------------------------------------- */
+
+/* A local, lock-free read; see kv.h. */
+enum rc_kv_result
+rc_kv_get(const struct rc_kv *kv, const void *key, uint32_t key_len, void *buf, uint32_t cap,
+	  uint32_t *value_len, uint64_t *version)
+{
+	enum rc_kv_result r = RC_KV_NOT_FOUND;
+
+	if (rc_rcu_thread_flavor() == RC_RCU_NONE)
+		return RC_KV_NOT_READER;
+	rc_rcu_read_lock();
+	const struct kv_item *it = kv_lookup(kv, key, key_len, kv_hash(key, key_len));
+
+	if (it != NULL) {
+		RC_TSAN_ACQUIRE(it);
+		if (value_len != NULL)
+			*value_len = it->value_len;
+		if (version != NULL)
+			*version = it->version;
+		if (it->value_len > cap) {
+			r = RC_KV_TOO_SMALL;
+		} else {
+			memcpy(buf, it->data + it->key_len, it->value_len);
+			r = RC_KV_OK;
+		}
+	}
+	rc_rcu_read_unlock();
+	return r;
+}
+
+/* The last index applied. */
+uint64_t
+rc_kv_applied_index(const struct rc_kv *kv)
+{
+	return atomic_load_explicit(&kv->applied_index, memory_order_acquire);
+}
+
+/* Names a result. */
+const char *
+rc_kv_strerror(enum rc_kv_result r)
+{
+	switch (r) {
+	case RC_KV_OK:
+		return "ok";
+	case RC_KV_NOT_FOUND:
+		return "not found";
+	case RC_KV_CAS_MISMATCH:
+		return "cas mismatch";
+	case RC_KV_FULL:
+		return "full";
+	case RC_KV_BAD_COMMAND:
+		return "bad command";
+	case RC_KV_TOO_SMALL:
+		return "buffer too small";
+	case RC_KV_NOT_READER:
+		return "not a registered reader";
+	}
+	return "unknown";
+}
