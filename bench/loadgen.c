@@ -31,6 +31,9 @@ rc_loadgen_init(struct rc_loadgen *g, uint32_t inflight, const void *payload, ui
 	g->inflight = inflight;
 	memcpy(g->payload, payload, bytes);
 	g->payload_bytes = bytes;
+	g->cookie_offset = 0;
+	g->key_count = 0;
+	g->key_seq = 0;
 	g->ns_per_tsc = ns_per_tsc;
 	g->measuring = false;
 	g->measure_start_tsc = UINT64_MAX;
@@ -84,7 +87,13 @@ rc_loadgen_top_up(struct rc_loadgen *g, struct rc_node *n)
 	while (g->outstanding < g->inflight) {
 		uint64_t cookie = rc_loadgen_tsc();
 
-		memcpy(g->payload, &cookie, g->payload_bytes < 8 ? g->payload_bytes : 8);
+		uint32_t room = g->payload_bytes - g->cookie_offset;
+
+		memcpy(g->payload + g->cookie_offset, &cookie, room < 8 ? room : 8);
+		if (g->key_count > 0)
+			rc_loadgen_key_digits(
+				g->payload + g->key_offset,
+				(uint32_t)(g->key_seq++ * 2654435761u % g->key_count));
 		if (rc_propose(n, g->payload, g->payload_bytes, cookie) != 0)
 			break; /* ring full: back-pressure, try next iteration */
 		g->outstanding++;

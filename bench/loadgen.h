@@ -25,6 +25,12 @@
 struct rc_loadgen {
 	uint32_t inflight;	/* proposals kept outstanding; >= 1 */
 	uint32_t payload_bytes; /* bytes of every proposal */
+	uint32_t cookie_offset; /* where the cookie goes in the payload (default 0) */
+	/* When key_count > 0: KEY_DIGITS decimal digits of a key number in [0, key_count), spread
+	 * over the keys proposal after proposal, are written at key_offset (a key-value PUT). */
+	uint32_t key_offset;
+	uint32_t key_count;
+	uint64_t key_seq;
 	/* The bytes proposed: the caller's pattern, each proposal's cookie written over its first
 	 * (up to) 8 bytes, so that entries differ and comparing logs means something. */
 	uint8_t payload[RC_ENTRY_BYTES_MAX];
@@ -42,6 +48,19 @@ static inline uint64_t
 rc_loadgen_tsc(void)
 {
 	return __rdtsc();
+}
+
+/* Decimal digits of a key number written by a key-value load. */
+#define RC_LOADGEN_KEY_DIGITS 8u
+
+/* Writes key number k as RC_LOADGEN_KEY_DIGITS decimal digits at p. */
+static inline void
+rc_loadgen_key_digits(uint8_t *p, uint32_t k)
+{
+	for (int i = (int)RC_LOADGEN_KEY_DIGITS - 1; i >= 0; i--) {
+		p[i] = (uint8_t)('0' + k % 10);
+		k /= 10;
+	}
 }
 
 /* Measures the TSC rate against the monotonic clock over 50 ms; returns ns per TSC tick. */

@@ -33,7 +33,9 @@
 #include <rte_lcore.h>
 
 #include <replicore/assert.h>
+#include <replicore/kv.h>
 #include <replicore/node.h>
+#include <replicore/rcu.h>
 #include <replicore/wire.h>
 
 #include "dpdk.h"
@@ -48,6 +50,13 @@
 #define BENCH_CHECK_ENTRIES 16384u
 /* Loop threads of the udp driver (which has no EAL lcores). */
 #define BENCH_UDP_THREADS 2u
+#define BENCH_READERS_MAX 16u
+/* A reader times one GET in this many (two TSC reads cost a good part of a local GET). */
+#define BENCH_READ_SAMPLE 16u
+/* Cookies of PUTs proposed by reader threads carry this bit (TSC stamps never do). */
+#define BENCH_READER_COOKIE (1ull << 63)
+/* Bytes of a kv PUT's key: "key" and RC_LOADGEN_KEY_DIGITS digits. */
+#define BENCH_KEY_BYTES (3u + RC_LOADGEN_KEY_DIGITS)
 
 enum bench_phase {
 	BENCH_ELECT = 0,
@@ -70,6 +79,11 @@ struct bench_opts {
 	bool loadgen_thread;
 	bool raw;
 	bool vs_udp;
+	const char *workload;  /* "log" or "kv" */
+	uint32_t readers;      /* kv: GET threads */
+	const char *read_mode; /* kv: local (lease and linearizable need the runtime's ReadIndex) */
+	double read_share;     /* kv: share of a reader's operations that are GETs */
+	uint32_t keys;	       /* kv: keys written and read */
 	const char *sweep;     /* KEY=V1,V2,... */
 	const char *sweep_out; /* PREFIX of PREFIX.csv and PREFIX.svg */
 };
@@ -96,6 +110,10 @@ static struct bench_opts opts = {
 	.duration_s = 10,
 	.warmup_s = 2,
 	.driver = "ring",
+	.workload = "log",
+	.read_mode = "local",
+	.read_share = 1.0,
+	.keys = 100000,
 	.sweep_out = "rc-bench-sweep",
 };
 
@@ -108,6 +126,23 @@ static _Atomic uint64_t p99_live_ns;  /* for the progress line */
 static _Atomic int want_p99;
 static _Atomic uint64_t thread_outstanding; /* --loadgen thread */
 static uint8_t payload[RC_ENTRY_BYTES_MAX];
+static struct rc_kv *kvs[RC_NODES_MAX]; /* --workload kv: each node's state machine */
+
+/* One GET thread of the kv workload (--readers). */
+struct bench_reader {
+	pthread_t thread;
+	uint32_t idx;
+	struct rc_kv *kv;	/* the replica it reads */
+	struct rc_node **nodes; /* for its PUTs, proposed to the leader */
+	uint64_t reads;		/* measured window */
+	uint64_t found;
+	uint64_t writes; /* PUTs proposed in the measured window */
+	uint64_t write_pushback;
+	struct rc_hist hist; /* sampled GET latency, ns */
+} __attribute__((aligned(64)));
+
+static struct bench_reader readers[BENCH_READERS_MAX];
+static _Atomic uint64_t reader_writes_outstanding; /* bounded by --inflight */
 
 /*
  * A proposal settled on the node's lcore. The thread generator counts its proposals in an atomic;
@@ -119,6 +154,12 @@ bench_complete(void *ctx, uint64_t cookie, uint64_t index, enum rc_propose_statu
 	struct bench_lcore *lc = ctx;
 
 	(void)index;
+	if (cookie & BENCH_READER_COOKIE) { /* a reader's PUT: counted with the load's commits */
+		atomic_fetch_sub_explicit(&reader_writes_outstanding, 1, memory_order_relaxed);
+		lc->gen.outstanding++;
+		rc_loadgen_complete(&lc->gen, cookie & ~BENCH_READER_COOKIE, status);
+		return;
+	}
 	if (opts.loadgen_thread) {
 		atomic_fetch_sub_explicit(&thread_outstanding, 1, memory_order_relaxed);
 		lc->gen.outstanding++;
@@ -251,6 +292,93 @@ bench_loadgen_thread(void *arg)
 	return NULL;
 }
 
+/* Builds a kv PUT of opts.payload_bytes into buf: key "key00000000", value 0xab bytes. */
+static void
+bench_kv_put_template(uint8_t *buf)
+{
+	uint8_t key[BENCH_KEY_BYTES], value[RC_ENTRY_BYTES_MAX];
+	uint32_t value_len = opts.payload_bytes - RC_KV_COMMAND_HEADER_BYTES - BENCH_KEY_BYTES;
+
+	memcpy(key, "key", 3);
+	rc_loadgen_key_digits(key + 3, 0);
+	memset(value, 0xab, value_len);
+	RC_ASSERT(rc_kv_encode_put(buf, opts.payload_bytes, key, BENCH_KEY_BYTES, value,
+				   value_len) == (int32_t)opts.payload_bytes);
+}
+
+/*
+ * A --readers thread: GETs of random keys on its replica (read-share of its operations), and
+ * PUTs proposed to the leader for the rest, until the run stops. Counts the measured phase only.
+ */
+static void *
+bench_reader_main(void *arg)
+{
+	struct bench_reader *rd = arg;
+	uint8_t key[BENCH_KEY_BYTES], value[RC_ENTRY_BYTES_MAX], put[RC_ENTRY_BYTES_MAX];
+	uint64_t seed = 0x9e3779b97f4a7c15ull * (rd->idx + 1);
+	uint64_t share = (uint64_t)(opts.read_share * 65536.0);
+	uint32_t len, sample = 0;
+
+	bench_unpin(strcmp(opts.driver, "udp") != 0);
+	rc_rcu_register(RC_RCU_MEMB);
+	bench_kv_put_template(put);
+	memcpy(key, "key", 3);
+	rc_hist_reset(&rd->hist);
+	for (;;) {
+		int ph = atomic_load_explicit(&phase, memory_order_relaxed);
+
+		if (ph == BENCH_STOP)
+			break;
+		bool measuring = ph == BENCH_MEASURE;
+
+		/* Batches of 64 operations between looks at the phase. */
+		for (int k = 0; k < 64; k++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			rc_loadgen_key_digits(key + 3, (uint32_t)((seed >> 24) % opts.keys));
+			if (((seed >> 8) & 0xffff) >= share) {
+				uint16_t id = atomic_load_explicit(&leader_id,
+								   memory_order_relaxed);
+
+				if (id == 0 ||
+				    atomic_load_explicit(&reader_writes_outstanding,
+							 memory_order_relaxed) >= opts.inflight) {
+					rd->write_pushback++;
+					continue;
+				}
+				memcpy(put + RC_KV_COMMAND_HEADER_BYTES, key, BENCH_KEY_BYTES);
+				atomic_fetch_add_explicit(&reader_writes_outstanding, 1,
+							  memory_order_relaxed);
+				if (rc_propose(rd->nodes[id - 1], put, opts.payload_bytes,
+					       rc_loadgen_tsc() | BENCH_READER_COOKIE) != 0) {
+					atomic_fetch_sub_explicit(&reader_writes_outstanding, 1,
+								  memory_order_relaxed);
+					rd->write_pushback++;
+				} else if (measuring) {
+					rd->writes++;
+				}
+				continue;
+			}
+			bool timed = measuring && ++sample == BENCH_READ_SAMPLE;
+			uint64_t t0 = timed ? rc_loadgen_tsc() : 0;
+			enum rc_kv_result r = rc_kv_get(rd->kv, key, BENCH_KEY_BYTES, value,
+							sizeof(value), &len, NULL);
+
+			if (timed) {
+				rc_hist_record(&rd->hist,
+					       (uint64_t)((double)(rc_loadgen_tsc() - t0) *
+							  lcores[0].gen.ns_per_tsc));
+				sample = 0;
+			}
+			if (measuring) {
+				rd->reads++;
+				rd->found += r == RC_KV_OK;
+			}
+		}
+	}
+	rc_rcu_unregister();
+	return NULL;
+}
+
 static void
 bench_usage(FILE *f)
 {
@@ -272,6 +400,15 @@ bench_usage(FILE *f)
 		"                   (kernel sockets on 127.0.0.1, %u threads, no EAL)\n"
 		"  --loadgen WHERE  leader (in the leader's loop; default) or thread\n"
 		"  --json FILE      write parameters, environment and results (bench/SCHEMA.md)\n"
+		"  --workload W     log (opaque entries; default) or kv (key-value PUTs applied to a\n"
+		"                   lock-free table on every node)\n"
+		"  --readers N      kv: threads doing GETs on the replicas (thread i reads node\n"
+		"                   i+2, a follower first), 0..%u (default 0)\n"
+		"  --read-share F   kv: share of a reader's operations that are GETs, the rest PUTs\n"
+		"                   to the leader (YCSB-A 0.5, YCSB-B 0.95; default 1.0)\n"
+		"  --read-mode M    kv: local (this replica's applied state, possibly stale;\n"
+		"                   default); lease and linearizable are not built yet\n"
+		"  --keys N         kv: keys written and read (default 100000)\n"
 		"  --raw            then stream full-size frames over the same ports with no Raft\n"
 		"                   for the same duration, and print Raft's share of that rate\n"
 		"  --vs-udp         then the same bench over the udp driver in a fresh process,\n"
@@ -283,7 +420,8 @@ bench_usage(FILE *f)
 		"EAL arguments default to: -l 0-1 --no-huge --no-pci --no-shconf -m 512\n"
 		"  --file-prefix rc-bench-PID --log-level lib.eal:error\n"
 		"Storage is 'mem' (volatile): figures are NOT DURABLE.\n",
-		RC_NODES_MAX, RC_PROPOSE_ENTRIES_MAX, RC_INFLIGHT_MSGS_MAX, BENCH_UDP_THREADS);
+		RC_NODES_MAX, RC_PROPOSE_ENTRIES_MAX, RC_INFLIGHT_MSGS_MAX, BENCH_UDP_THREADS,
+		BENCH_READERS_MAX);
 }
 
 /* Parses an unsigned option value within [lo, hi]; exits 2 naming the option otherwise. */
@@ -321,6 +459,11 @@ bench_parse(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "raw", no_argument, NULL, 'r' },
 		{ "vs-udp", no_argument, NULL, 'V' },
+		{ "workload", required_argument, NULL, 'W' },
+		{ "readers", required_argument, NULL, 'R' },
+		{ "read-share", required_argument, NULL, 'S' },
+		{ "read-mode", required_argument, NULL, 'M' },
+		{ "keys", required_argument, NULL, 'K' },
 		{ "sweep", required_argument, NULL, 's' },
 		{ "sweep-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -379,6 +522,49 @@ bench_parse(int argc, char **argv)
 		case 'V':
 			opts.vs_udp = true;
 			break;
+		case 'W':
+			if (strcmp(optarg, "log") != 0 && strcmp(optarg, "kv") != 0) {
+				fprintf(stderr, "rc-bench: --workload is 'log' or 'kv'\n");
+				exit(2);
+			}
+			opts.workload = optarg;
+			break;
+		case 'R':
+			opts.readers = bench_parse_u32("readers", optarg, 0, BENCH_READERS_MAX);
+			break;
+		case 'S': {
+			char *end;
+
+			errno = 0;
+			opts.read_share = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || end == optarg ||
+			    !(opts.read_share >= 0) || opts.read_share > 1) {
+				fprintf(stderr,
+					"rc-bench: --read-share wants a number in [0, 1], not '%s'\n",
+					optarg);
+				exit(2);
+			}
+			break;
+		}
+		case 'M':
+			if (strcmp(optarg, "local") != 0 && strcmp(optarg, "lease") != 0 &&
+			    strcmp(optarg, "linearizable") != 0) {
+				fprintf(stderr, "rc-bench: --read-mode is local, lease or "
+						"linearizable\n");
+				exit(2);
+			}
+			if (strcmp(optarg, "local") != 0) {
+				fprintf(stderr,
+					"rc-bench: --read-mode %s needs the runtime's ReadIndex, "
+					"which is not built yet; only 'local' runs\n",
+					optarg);
+				exit(2);
+			}
+			opts.read_mode = optarg;
+			break;
+		case 'K':
+			opts.keys = bench_parse_u32("keys", optarg, 1, 10000000);
+			break;
 		case 's':
 			opts.sweep = optarg;
 			break;
@@ -405,6 +591,21 @@ bench_parse(int argc, char **argv)
 			"rc-bench: driver '%s' is not available (ring, memif or udp; af_xdp and "
 			"pci run one node per process: tools/rc-node)\n",
 			opts.driver);
+		exit(2);
+	}
+	bool kv = strcmp(opts.workload, "kv") == 0;
+
+	if (!kv && (opts.readers > 0 || opts.read_share != 1.0)) {
+		fprintf(stderr, "rc-bench: --readers and --read-share need --workload kv\n");
+		exit(2);
+	}
+	if (kv && opts.payload_bytes < RC_KV_COMMAND_HEADER_BYTES + BENCH_KEY_BYTES + 8) {
+		fprintf(stderr, "rc-bench: --workload kv needs --payload of at least %u bytes\n",
+			RC_KV_COMMAND_HEADER_BYTES + BENCH_KEY_BYTES + 8);
+		exit(2);
+	}
+	if (kv && opts.read_share < 1.0 && opts.readers == 0) {
+		fprintf(stderr, "rc-bench: --read-share needs --readers\n");
 		exit(2);
 	}
 	if (rc_wire_append_bytes(1, opts.payload_bytes) >
@@ -595,6 +796,18 @@ bench_place(struct rc_driver *drv, struct rc_node **nodes)
 			cfg.propose_ring_slots <<= 1;
 		cfg.complete = bench_complete;
 		cfg.ctx = lc;
+		if (strcmp(opts.workload, "kv") == 0) {
+			struct rc_kv_config kc;
+
+			rc_kv_config_default(&kc, opts.keys, BENCH_KEY_BYTES, opts.payload_bytes);
+			if (rc_kv_create(&kc, &kvs[id - 1]) != 0) {
+				fprintf(stderr, "rc-bench: node %u: no memory for the kv table\n",
+					id);
+				exit(1);
+			}
+			cfg.apply = rc_kv_node_apply;
+			cfg.apply_ctx = kvs[id - 1];
+		}
 		if (rc_node_create(&cfg, drv, &nodes[id - 1]) != 0) {
 			fprintf(stderr, "rc-bench: node %u could not be created\n", id);
 			exit(1);
@@ -718,6 +931,31 @@ bench_check_logs(struct rc_node **nodes)
 	return 0;
 }
 
+/* Gathers the readers' counts and latency samples into r (kv workload). */
+static void
+bench_collect_reads(struct rc_bench_result *r)
+{
+	static struct rc_hist hist;
+	uint64_t reads = 0, found = 0, pushback = 0;
+
+	rc_hist_reset(&hist);
+	for (uint32_t i = 0; i < opts.readers; i++) {
+		reads += readers[i].reads;
+		found += readers[i].found;
+		pushback += readers[i].write_pushback;
+		rc_hist_merge(&hist, &readers[i].hist);
+	}
+	r->writes_per_sec = r->commits_per_sec;
+	r->reads_measured = opts.readers > 0 && reads > 0;
+	if (r->reads_measured) {
+		r->reads_per_sec = (double)reads / opts.duration_s;
+		rc_bench_latency_from_hist(&r->read_latency_us, &hist);
+		printf("  reads              %" PRIu64 " GETs (%s), %.1f%% found; %" PRIu64
+		       " reader PUTs pushed back\n",
+		       reads, opts.read_mode, 100.0 * (double)found / (double)reads, pushback);
+	}
+}
+
 /* Prints the summary table. */
 static void
 bench_print(const struct rc_bench_result *r)
@@ -729,6 +967,20 @@ bench_print(const struct rc_bench_result *r)
 	       opts.batch_max, opts.window,
 	       opts.loadgen_thread ? "separate thread" : "in the leader's loop");
 	rc_loadgen_print(stdout, r, "all nodes");
+	if (strcmp(opts.workload, "kv") == 0) {
+		printf("  workload           kv: %u keys, %u readers (%s), read share %.2f\n",
+		       opts.keys, opts.readers, opts.read_mode, opts.read_share);
+		printf("  writes/s           %14.0f   (committed PUTs, applied on every node)\n",
+		       r->writes_per_sec);
+		if (r->reads_measured) {
+			printf("  reads/s            %14.0f\n", r->reads_per_sec);
+			printf("  read latency us    p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max "
+			       "%.1f\n",
+			       r->read_latency_us.p50, r->read_latency_us.p90,
+			       r->read_latency_us.p99, r->read_latency_us.p999,
+			       r->read_latency_us.max);
+		}
+	}
 	if (r->raw_frames_per_sec > 0)
 		printf("  raw (no Raft)      %14.0f frames/s to followers, %.0f entries/s to each;"
 		       " Raft's share %.1f%%\n",
@@ -1138,13 +1390,33 @@ main(int argc, char **argv)
 	} else if (bench_open_udp(&drv) != 0) {
 		return 1;
 	}
+	bool kv = strcmp(opts.workload, "kv") == 0;
+
 	memset(payload, 0xab, sizeof(payload));
+	if (kv)
+		bench_kv_put_template(payload);
 	bench_place(drv, nodes);
 	double ns_per_tsc = rc_loadgen_calibrate();
 
-	for (uint32_t i = 0; i < lcore_count; i++)
-		rc_loadgen_init(&lcores[i].gen, opts.inflight, payload, opts.payload_bytes,
-				ns_per_tsc);
+	for (uint32_t i = 0; i < lcore_count; i++) {
+		struct rc_loadgen *g = &lcores[i].gen;
+
+		rc_loadgen_init(g, opts.inflight, payload, opts.payload_bytes, ns_per_tsc);
+		if (kv) { /* the cookie at the end of the value, a new key each proposal */
+			g->cookie_offset = opts.payload_bytes - 8;
+			g->key_offset = RC_KV_COMMAND_HEADER_BYTES + 3;
+			g->key_count = opts.keys;
+		}
+	}
+	for (uint32_t i = 0; i < opts.readers; i++) {
+		readers[i] = (struct bench_reader){ .idx = i,
+						    .kv = kvs[(i + 1) % opts.nodes],
+						    .nodes = nodes };
+		if (pthread_create(&readers[i].thread, NULL, bench_reader_main, &readers[i])) {
+			fprintf(stderr, "rc-bench: cannot start reader thread %u\n", i);
+			return 1;
+		}
+	}
 	if (opts.loadgen_thread && pthread_create(&loadgen, NULL, bench_loadgen_thread, nodes)) {
 		fprintf(stderr, "rc-bench: cannot start the load generator thread\n");
 		return 1;
@@ -1153,6 +1425,8 @@ main(int argc, char **argv)
 		return 1;
 	if (opts.loadgen_thread)
 		pthread_join(loadgen, NULL);
+	for (uint32_t i = 0; i < opts.readers; i++)
+		pthread_join(readers[i].thread, NULL);
 
 	rc = 0;
 	if (atomic_load(&leader_id) == 0) {
@@ -1170,10 +1444,20 @@ main(int argc, char **argv)
 		snprintf(result.params.storage, sizeof(result.params.storage), "mem");
 		snprintf(result.params.loadgen, sizeof(result.params.loadgen), "%s",
 			 opts.loadgen_thread ? "thread" : "leader-loop");
+		snprintf(result.params.workload, sizeof(result.params.workload), "%s",
+			 opts.workload);
+		if (kv) {
+			snprintf(result.params.read_mode, sizeof(result.params.read_mode), "%s",
+				 opts.read_mode);
+			result.params.readers = opts.readers;
+			result.params.read_share = opts.read_share;
+		}
 		rc_bench_env_probe(&result.env);
 		snprintf(result.env.git_rev, sizeof(result.env.git_rev), "%s", RC_GIT_REV);
 		result.env.lcore_count = lcore_count;
 		bench_collect(nodes, &result);
+		if (kv)
+			bench_collect_reads(&result);
 		if (opts.raw && bench_raw(drv, use_eal, &result) != 0)
 			rc = 1;
 		if (opts.vs_udp && bench_vs_udp(argc, argv, split, &result) != 0)
@@ -1191,8 +1475,10 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	for (uint32_t i = 0; i < opts.nodes; i++)
+	for (uint32_t i = 0; i < opts.nodes; i++) {
 		rc_node_destroy(nodes[i]);
+		rc_kv_destroy(kvs[i]);
+	}
 	drv->ops->close(drv);
 	if (use_eal)
 		rte_eal_cleanup();

@@ -75,6 +75,10 @@ static const struct schema_field schema_params[] = {
 	SCHEMA_FIELD("storage", SCHEMA_STR, false, struct rc_bench_params, storage),
 	SCHEMA_FIELD("durable", SCHEMA_BOOL, false, struct rc_bench_params, durable),
 	SCHEMA_FIELD("loadgen", SCHEMA_STR, false, struct rc_bench_params, loadgen),
+	SCHEMA_FIELD("workload", SCHEMA_STR, false, struct rc_bench_params, workload),
+	SCHEMA_FIELD("read_mode", SCHEMA_STR, false, struct rc_bench_params, read_mode),
+	SCHEMA_FIELD("readers", SCHEMA_U32, false, struct rc_bench_params, readers),
+	SCHEMA_FIELD("read_share", SCHEMA_NUM, false, struct rc_bench_params, read_share),
 	SCHEMA_END,
 };
 
@@ -117,6 +121,12 @@ static const struct schema_field schema_top[] = {
 	SCHEMA_FIELD("mb_per_sec", SCHEMA_NUM, true, struct rc_bench_result, mb_per_sec),
 	{ "latency_us", SCHEMA_OBJ, true, offsetof(struct rc_bench_result, latency_us), 0,
 	  schema_latency },
+	SCHEMA_FIELD("reads_per_sec", SCHEMA_NUM_OPT, false, struct rc_bench_result, reads_per_sec),
+	SCHEMA_FIELD("writes_per_sec", SCHEMA_NUM_OPT, false, struct rc_bench_result,
+		     writes_per_sec),
+	{ "read_latency_us", SCHEMA_OBJ_OR_NULL, false,
+	  offsetof(struct rc_bench_result, read_latency_us),
+	  offsetof(struct rc_bench_result, reads_measured), schema_latency },
 	{ "params", SCHEMA_OBJ, false, offsetof(struct rc_bench_result, params), 0, schema_params },
 	{ "env", SCHEMA_OBJ, false, offsetof(struct rc_bench_result, env), 0, schema_env },
 	{ "results", SCHEMA_OBJ, false, 0, 0, schema_results },
@@ -152,12 +162,19 @@ schema_path(char *dst, size_t size, const char *parent, const char *key)
 void
 rc_bench_result_set_latency(struct rc_bench_result *r, const struct rc_hist *h)
 {
-	r->latency_us.p50 = (double)rc_hist_percentile(h, 50.0) / 1e3;
-	r->latency_us.p90 = (double)rc_hist_percentile(h, 90.0) / 1e3;
-	r->latency_us.p99 = (double)rc_hist_percentile(h, 99.0) / 1e3;
-	r->latency_us.p999 = (double)rc_hist_percentile(h, 99.9) / 1e3;
-	r->latency_us.max = (double)rc_hist_max(h) / 1e3;
-	r->latency_us.mean = rc_hist_mean(h) / 1e3;
+	rc_bench_latency_from_hist(&r->latency_us, h);
+}
+
+/* Converts a histogram of nanoseconds into microsecond percentiles. */
+void
+rc_bench_latency_from_hist(struct rc_bench_latency_us *l, const struct rc_hist *h)
+{
+	l->p50 = (double)rc_hist_percentile(h, 50.0) / 1e3;
+	l->p90 = (double)rc_hist_percentile(h, 90.0) / 1e3;
+	l->p99 = (double)rc_hist_percentile(h, 99.0) / 1e3;
+	l->p999 = (double)rc_hist_percentile(h, 99.9) / 1e3;
+	l->max = (double)rc_hist_max(h) / 1e3;
+	l->mean = rc_hist_mean(h) / 1e3;
 }
 
 /* Reads the first "model name" line of /proc/cpuinfo, then the host name. */

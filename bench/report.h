@@ -49,7 +49,11 @@ struct rc_bench_params {
 	char driver[RC_BENCH_STR_BYTES]; /* "net_ring", "net_memif", "udp", ... */
 	char storage[RC_BENCH_STR_BYTES]; /* "mem" */
 	bool durable; /* writes reach stable storage before acks; false for mem */
-	char loadgen[RC_BENCH_STR_BYTES]; /* load generator placement: "leader-loop" or "thread" */
+	char loadgen[RC_BENCH_STR_BYTES];  /* load generator placement: "leader-loop" or "thread" */
+	char workload[RC_BENCH_STR_BYTES]; /* "log" (opaque entries) or "kv" (key-value PUTs) */
+	char read_mode[RC_BENCH_STR_BYTES]; /* kv: "local", "lease" or "linearizable" */
+	uint32_t readers;		    /* kv: reader threads */
+	double read_share;		    /* kv: share of the readers' operations that are GETs */
 };
 
 /* Where the run ran (JSON: "env"). */
@@ -86,6 +90,11 @@ struct rc_bench_result {
 	double raw_frames_per_sec; /* the driver alone, no Raft; 0: not measured (JSON null) */
 	double raft_share; /* commits/s over raw entries/s to every follower; 0: not measured */
 	struct rc_bench_udp udp;
+	/* The kv workload with readers (reads_measured false: the three below are null). */
+	bool reads_measured;
+	double reads_per_sec;			    /* GETs completed, all readers together */
+	double writes_per_sec;			    /* committed writes (commits_per_sec) */
+	struct rc_bench_latency_us read_latency_us; /* one GET, sampled */
 };
 
 /*
@@ -93,6 +102,9 @@ struct rc_bench_result {
  * mean, in microseconds. An empty histogram gives zeros.
  */
 void rc_bench_result_set_latency(struct rc_bench_result *r, const struct rc_hist *h);
+
+/* Converts a histogram of nanoseconds into the microsecond percentiles of l. */
+void rc_bench_latency_from_hist(struct rc_bench_latency_us *l, const struct rc_hist *h);
 
 /*
  * Fills env->cpu_model from /proc/cpuinfo ("unknown" when it names none) and env->hostname from

@@ -70,6 +70,14 @@ full_result(struct rc_bench_result *r)
 	r->udp.commits_per_sec = 87654.5;
 	r->udp.mb_per_sec = 359.0;
 	r->udp.latency_us = (struct rc_bench_latency_us){ 80, 95, 150, 900, 2000, 85.5 };
+	snprintf(r->params.workload, sizeof(r->params.workload), "kv");
+	snprintf(r->params.read_mode, sizeof(r->params.read_mode), "local");
+	r->params.readers = 4;
+	r->params.read_share = 0.95;
+	r->reads_measured = true;
+	r->reads_per_sec = 1.25e7;
+	r->writes_per_sec = 1234567.891;
+	r->read_latency_us = (struct rc_bench_latency_us){ 0.04, 0.06, 0.08, 0.2, 90, 0.05 };
 }
 
 /* Asserts two latency sets are equal, field by field (exact: the writer round-trips doubles). */
@@ -222,7 +230,11 @@ Test(report, output_loads_in_python_with_the_documented_keys)
 		"mb_per_sec\n"
 		"params\nparams.batch_max\nparams.driver\nparams.durable\nparams.duration_s\n"
 		"params.frame_bytes\nparams.inflight\nparams.loadgen\nparams.nodes\n"
-		"params.payload_bytes\nparams.storage\nparams.warmup_s\nparams.window\n"
+		"params.payload_bytes\nparams.read_mode\nparams.read_share\nparams.readers\n"
+		"params.storage\nparams.warmup_s\nparams.window\nparams.workload\n"
+		"read_latency_us\nread_latency_us.max\nread_latency_us.mean\n"
+		"read_latency_us.p50\nread_latency_us.p90\nread_latency_us.p99\n"
+		"read_latency_us.p999\nreads_per_sec\n"
 		"results\nresults.commits\nresults.entries_per_frame\nresults.frames_per_sec\n"
 		"results.lcore_busy_share\nresults.raft_share\nresults.raw_frames_per_sec\n"
 		"results.udp\nresults.udp.commits_per_sec\nresults.udp.latency_us\n"
@@ -230,7 +242,8 @@ Test(report, output_loads_in_python_with_the_documented_keys)
 		"results.udp.latency_us.p50\nresults.udp.latency_us.p90\n"
 		"results.udp.latency_us.p99\nresults.udp.latency_us.p999\n"
 		"results.udp.mb_per_sec\n"
-		"schema_version\n";
+		"schema_version\n"
+		"writes_per_sec\n";
 	struct rc_bench_result out;
 	char path[64], keys_path[80], cmd[512], got[4096];
 	size_t len;

@@ -35,8 +35,14 @@ struct kv_item {
 	uint8_t data[]; /* key, then value */
 };
 
+/* Items unlinked by the apply loop are handed to a grace period this many at a time: a deferral
+ * wakes liburcu's threads, and one per PUT would cost more than the PUT. */
+#define KV_RETIRE_BATCH 256u
+
 struct rc_kv {
 	struct cds_lfht *ht;
+	struct kv_item *retiring; /* unlinked, not deferred yet (chained through next_free) */
+	uint32_t retiring_count;
 	struct rc_kv_config cfg;
 	uint32_t item_bytes;
 	uint8_t *items;
@@ -116,6 +122,8 @@ rc_kv_create(const struct rc_kv_config *cfg, struct rc_kv **out)
 	return 0;
 }
 
+static void kv_retire_flush(struct rc_kv *kv);
+
 /* Frees the table once every deferred item came back. */
 void
 rc_kv_destroy(struct rc_kv *kv)
@@ -125,6 +133,7 @@ rc_kv_destroy(struct rc_kv *kv)
 
 	if (kv == NULL)
 		return;
+	kv_retire_flush(kv);
 	if (atomic_load(&kv->in_flight) > 0)
 		rc_rcu_barrier();
 	/* Readers are gone: empty the table without deferring, then free it. */
@@ -266,16 +275,36 @@ kv_decode(const struct rc_kv *kv, const uint8_t *p, uint32_t bytes, struct kv_co
 
 /* ---- Applying ------------------------------------------------------------------------------ */
 
-/* Runs on a call_rcu thread once no reader can hold the item: back to the apply thread. */
+/*
+ * Runs on a call_rcu thread once no reader can hold a batch of items (chained through next_free
+ * from the first): back to the apply thread.
+ */
 static void
-kv_item_returned(struct rc_rcu_head *h)
+kv_items_returned(struct rc_rcu_head *h)
 {
 	struct kv_item *it = caa_container_of(h, struct kv_item, rcu);
 	struct rc_kv *kv = it->kv;
 
-	RC_TSAN_RELEASE(it);
-	cds_lfs_push(&kv->returned, &it->returned_node);
-	atomic_fetch_sub_explicit(&kv->in_flight, 1, memory_order_release);
+	while (it != NULL) {
+		struct kv_item *next = it->next_free;
+
+		RC_TSAN_RELEASE(it);
+		cds_lfs_push(&kv->returned, &it->returned_node);
+		atomic_fetch_sub_explicit(&kv->in_flight, 1, memory_order_release);
+		it = next;
+	}
+}
+
+/* Hands the items unlinked so far to one grace period. */
+static void
+kv_retire_flush(struct rc_kv *kv)
+{
+	if (kv->retiring == NULL)
+		return;
+	atomic_fetch_add_explicit(&kv->in_flight, kv->retiring_count, memory_order_relaxed);
+	rc_rcu_defer(&kv->retiring->rcu, kv_items_returned);
+	kv->retiring = NULL;
+	kv->retiring_count = 0;
 }
 
 /* Takes an item from the pool, or NULL when every free one waits for a grace period. */
@@ -301,15 +330,19 @@ kv_item_take(struct rc_kv *kv)
 	it = kv->free_list;
 	if (it != NULL)
 		kv->free_list = it->next_free;
+	else
+		kv_retire_flush(kv); /* dry: make sure what waits is on its way back */
 	return it;
 }
 
-/* Hands an unlinked item to a grace period. */
+/* Queues an unlinked item for a grace period (deferred a batch at a time). */
 static void
 kv_item_retire(struct rc_kv *kv, struct kv_item *it)
 {
-	atomic_fetch_add_explicit(&kv->in_flight, 1, memory_order_relaxed);
-	rc_rcu_defer(&it->rcu, kv_item_returned);
+	it->next_free = kv->retiring;
+	kv->retiring = it;
+	if (++kv->retiring_count == KV_RETIRE_BATCH)
+		kv_retire_flush(kv);
 }
 
 /* Whether the item holds value (len bytes); len RC_KV_EXPECT_ABSENT matches no item. */

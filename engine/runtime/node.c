@@ -390,7 +390,8 @@ node_apply(struct rc_node *n)
 
 		RC_ASSERT(e != NULL);
 		if (e->type == RC_ENTRY_NORMAL && n->cfg.apply != NULL &&
-		    !n->cfg.apply(n->cfg.ctx, i, rc_log_slot_const(n->log, i), e->bytes)) {
+		    !n->cfg.apply(n->cfg.apply_ctx != NULL ? n->cfg.apply_ctx : n->cfg.ctx, i,
+				  rc_log_slot_const(n->log, i), e->bytes)) {
 			n->stats.apply_retries++;
 			break;
 		}

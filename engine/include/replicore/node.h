@@ -51,7 +51,8 @@ struct rc_node_config {
 	uint64_t tick_ns;	      /* length of one Raft tick */
 	rc_node_complete_fn complete; /* may be NULL */
 	rc_node_apply_fn apply;	      /* may be NULL */
-	void *ctx;
+	void *ctx;		      /* complete()'s, and apply()'s unless apply_ctx is set */
+	void *apply_ctx;	      /* apply()'s context when not NULL (a state machine) */
 };
 
 /* Counters of one node, written only by its thread. */
