@@ -194,6 +194,7 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 	struct rc_log_config lc;
 
 	rc_log_config_default(&lc, cfg->payload_bytes_max);
+	lc.poison = cfg->log_poison;
 	if (rc_log_create(&lc, 1, &n->log) != 0)
 		n->log = NULL;
 	n->pending = calloc(RC_LOG_ENTRIES_MAX, sizeof(*n->pending));

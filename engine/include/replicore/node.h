@@ -53,6 +53,7 @@ struct rc_node_config {
 	rc_node_apply_fn apply;	      /* may be NULL */
 	void *ctx;		      /* complete()'s, and apply()'s unless apply_ctx is set */
 	void *apply_ctx;	      /* apply()'s context when not NULL (a state machine) */
+	bool log_poison;	      /* fill recycled log chunks with 0xdb (tests, debugging) */
 };
 
 /* Counters of one node, written only by its thread. */
