@@ -2,6 +2,7 @@
 # Builds replicore four ways and runs everything that checks it:
 #   (a) build/       the normal build, every test suite;
 #   (b) build-asan/  ASan + UBSan, every test suite;
+#   (b2) build-tsan/ ThreadSanitizer, the readers-against-a-cluster test (suite reads);
 #   (c) build-mut/   -Dmutations=true, the 'mutations' suite (planted bugs the checkers must catch);
 #   (d) build-fuzz/  clang, -Dfuzz=true: every libFuzzer target for 20 s;
 #   (e) scripts/check-format.sh.
@@ -120,6 +121,13 @@ build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson_test asan build-asan
+
+header "(b2) ThreadSanitizer build: build-tsan/, suite 'reads' (readers against a cluster)"
+meson_setup build-tsan -Db_sanitize=thread -Db_lundef=false -Ddpdk=disabled
+echo "+ ninja -C build-tsan tests/test_reads"
+ninja -C build-tsan tests/test_reads
+TSAN_OPTIONS="halt_on_error=1:suppressions=$PWD/tests/tsan.supp" \
+	meson_test tsan build-tsan --no-rebuild --suite reads
 
 header "(c) mutation build: build-mut/ (-Dmutations=true), suite 'mutations'"
 meson_setup build-mut -Dmutations=true

@@ -171,6 +171,7 @@ kv_match(struct cds_lfht_node *node, const void *arg)
 	const struct kv_item *it = caa_container_of(node, struct kv_item, node);
 	const struct kv_key *k = arg;
 
+	RC_TSAN_ACQUIRE(it); /* cds_lfht published it: see rc_kv_apply() */
 	return it->key_len == k->len && memcmp(it->data, k->bytes, k->len) == 0;
 }
 

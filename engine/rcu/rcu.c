@@ -22,6 +22,8 @@
 #include "tsan.h"
 
 char rc_rcu_tsan_grace;
+/* Released by every callback once it ran, acquired by rc_rcu_barrier(). */
+static char rc_rcu_tsan_done;
 
 /* The flavour this thread registered through rc_rcu_register(). */
 static __thread enum rc_rcu_flavor rcu_flavor;
@@ -137,7 +139,9 @@ rcu_after_qsbr(struct rcu_head *head)
 	struct rc_rcu_head *h = (struct rc_rcu_head *)head;
 
 	RC_TSAN_ACQUIRE(&rc_rcu_tsan_grace);
+	RC_TSAN_ACQUIRE(h); /* handed over through call_rcu's queues */
 	h->fn(h);
+	RC_TSAN_RELEASE(&rc_rcu_tsan_done); /* rc_rcu_barrier() returns after this */
 	atomic_fetch_add_explicit(&rcu_completed_count, 1, memory_order_relaxed);
 }
 
@@ -167,6 +171,7 @@ rc_rcu_defer(struct rc_rcu_head *h, void (*fn)(struct rc_rcu_head *h))
 		rcu_memb_helper = true;
 	}
 	h->fn = fn;
+	RC_TSAN_RELEASE(h);
 	atomic_fetch_add_explicit(&rcu_deferred_count, 1, memory_order_relaxed);
 	urcu_memb_call_rcu(&h->head, rcu_after_memb);
 }
@@ -181,6 +186,7 @@ rc_rcu_barrier(void)
 		urcu_qsbr_thread_offline();
 	urcu_memb_barrier();
 	rcu_qsbr_barrier();
+	RC_TSAN_ACQUIRE(&rc_rcu_tsan_done);
 	if (online)
 		urcu_qsbr_thread_online();
 }
