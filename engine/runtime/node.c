@@ -10,6 +10,7 @@
  * is compacted along with the core's ring.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,17 @@ struct rc_node {
 	struct rc_raft_entry prop_entries[RC_PROPOSE_ENTRIES_MAX];
 	const struct node_proposal *props[RC_PROPOSE_ENTRIES_MAX];
 	struct rc_node_stats stats;
+	/* The pollable completion ring: the node produces, one consumer takes. */
+	struct rc_completion *cq;
+	uint32_t cq_mask;
+	uint64_t cq_unsettled; /* proposals drained and not settled yet */
+	_Alignas(64) _Atomic uint64_t cq_tail;
+	_Alignas(64) _Atomic uint64_t cq_head;
+	/* What rc_node_status() reads from other threads. */
+	_Alignas(64) _Atomic uint64_t pub_term;
+	_Atomic uint64_t pub_commit;
+	_Atomic uint64_t pub_applied;
+	_Atomic uint32_t pub_role_leader; /* role << 16 | leader */
 };
 
 /* Returns a monotonic time in nanoseconds. */
@@ -161,6 +173,13 @@ node_config_check(const struct rc_node_config *cfg, const struct rc_driver *d)
 			cfg->payload_bytes_max, d->frame_bytes, d->body_bytes_max);
 		return -EINVAL;
 	}
+	uint32_t c = cfg->completion_ring_slots;
+
+	if (c != 0 && (c < 2 || (c & (c - 1)) != 0)) {
+		fprintf(stderr,
+			"replicore: completion ring of %u slots is not a power of two >= 2\n", c);
+		return -EINVAL;
+	}
 	if (q < 2 || (q & (q - 1)) != 0 || cfg->propose_batch_max < 1 ||
 	    cfg->propose_batch_max > RC_PROPOSE_ENTRIES_MAX || cfg->tick_ns == 0) {
 		fprintf(stderr, "replicore: bad proposal ring (%u slots, batch %u) or tick\n", q,
@@ -179,9 +198,10 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 
 	if (rc != 0)
 		return rc;
-	n = calloc(1, sizeof(*n));
+	n = aligned_alloc(64, (sizeof(*n) + 63) & ~(size_t)63);
 	if (n == NULL)
 		return -ENOMEM;
+	memset(n, 0, sizeof(*n));
 	n->cfg = *cfg;
 	n->drv = d;
 	/* The largest AppendEntries the frame holds: header and fixed body, then entries. */
@@ -198,10 +218,14 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 	if (rc_log_create(&lc, 1, &n->log) != 0)
 		n->log = NULL;
 	n->pending = calloc(RC_LOG_ENTRIES_MAX, sizeof(*n->pending));
+	if (cfg->completion_ring_slots > 0) {
+		n->cq = calloc(cfg->completion_ring_slots, sizeof(*n->cq));
+		n->cq_mask = cfg->completion_ring_slots - 1;
+	}
 	n->propose_slots = aligned_alloc(64, (size_t)cfg->propose_ring_slots *
 						     node_propose_slot_bytes(cfg));
 	if (n->raft == NULL || n->upd == NULL || n->log == NULL || n->pending == NULL ||
-	    n->propose_slots == NULL) {
+	    (cfg->completion_ring_slots > 0 && n->cq == NULL) || n->propose_slots == NULL) {
 		fprintf(stderr, "replicore: node %u: out of memory\n", cfg->raft.id);
 		rc_node_destroy(n);
 		return -ENOMEM;
@@ -235,6 +259,7 @@ rc_node_destroy(struct rc_node *n)
 	free(n->raft);
 	free(n->upd);
 	rc_log_destroy(n->log);
+	free(n->cq);
 	free(n->pending);
 	free(n->propose_slots);
 	free(n);
@@ -373,6 +398,89 @@ node_complete(struct rc_node *n, struct node_pending *p, enum rc_propose_status 
 	p->index = 0;
 	if (n->cfg.complete != NULL)
 		n->cfg.complete(n->cfg.ctx, p->cookie, index, status);
+	if (n->cq != NULL) {
+		uint64_t tail = atomic_load_explicit(&n->cq_tail, memory_order_relaxed);
+
+		/* Room was reserved when the proposal was drained (node_propose). */
+		RC_ASSERT(tail - atomic_load_explicit(&n->cq_head, memory_order_acquire) <=
+			  n->cq_mask);
+		n->cq[tail & n->cq_mask] = (struct rc_completion){ .cookie = p->cookie,
+								   .index = index,
+								   .status = status };
+		atomic_store_explicit(&n->cq_tail, tail + 1, memory_order_release);
+		RC_ASSERT(n->cq_unsettled > 0);
+		n->cq_unsettled--;
+	}
+}
+
+/* Takes settled proposals from the completion ring; see node.h. */
+uint32_t
+rc_node_completions(struct rc_node *n, struct rc_completion *out, uint32_t max)
+{
+	uint64_t head = atomic_load_explicit(&n->cq_head, memory_order_relaxed);
+	uint64_t tail;
+	uint32_t count = 0;
+
+	if (n->cq == NULL)
+		return 0;
+	tail = atomic_load_explicit(&n->cq_tail, memory_order_acquire);
+	while (head + count < tail && count < max) {
+		out[count] = n->cq[(head + count) & n->cq_mask];
+		count++;
+	}
+	atomic_store_explicit(&n->cq_head, head + count, memory_order_release);
+	return count;
+}
+
+/* Proposals the completion ring can still take without overflowing (UINT32_MAX: no ring). */
+static uint32_t
+node_cq_room(const struct rc_node *n)
+{
+	if (n->cq == NULL)
+		return UINT32_MAX;
+	uint64_t used = atomic_load_explicit(&n->cq_tail, memory_order_relaxed) -
+			atomic_load_explicit(&n->cq_head, memory_order_acquire);
+
+	return (uint32_t)(n->cq_mask + 1 - used - n->cq_unsettled);
+}
+
+/* Publishes the status other threads read (only what changed is stored). */
+static void
+node_publish_status(struct rc_node *n)
+{
+	const struct rc_raft *r = n->raft;
+	uint32_t rl = (uint32_t)r->role << 16 | r->leader;
+
+	if (atomic_load_explicit(&n->pub_term, memory_order_relaxed) != r->term)
+		atomic_store_explicit(&n->pub_term, r->term, memory_order_relaxed);
+	if (atomic_load_explicit(&n->pub_commit, memory_order_relaxed) != r->commit)
+		atomic_store_explicit(&n->pub_commit, r->commit, memory_order_relaxed);
+	if (atomic_load_explicit(&n->pub_applied, memory_order_relaxed) != n->apply_done)
+		atomic_store_explicit(&n->pub_applied, n->apply_done, memory_order_release);
+	if (atomic_load_explicit(&n->pub_role_leader, memory_order_relaxed) != rl)
+		atomic_store_explicit(&n->pub_role_leader, rl, memory_order_relaxed);
+}
+
+/* The node's last published status; any thread. */
+void
+rc_node_status(const struct rc_node *n, struct rc_node_status *st)
+{
+	uint32_t rl = atomic_load_explicit(&n->pub_role_leader, memory_order_relaxed);
+
+	st->id = n->cfg.raft.id;
+	st->term = atomic_load_explicit(&n->pub_term, memory_order_relaxed);
+	st->commit = atomic_load_explicit(&n->pub_commit, memory_order_relaxed);
+	st->applied = atomic_load_explicit(&n->pub_applied, memory_order_acquire);
+	st->role = (uint8_t)(rl >> 16);
+	st->leader = (uint16_t)rl;
+}
+
+/* Whether the node was leader at its last poll. */
+bool
+rc_node_is_leader(const struct rc_node *n)
+{
+	return (atomic_load_explicit(&n->pub_role_leader, memory_order_relaxed) >> 16) ==
+	       RC_ROLE_LEADER;
 }
 
 /*
@@ -516,6 +624,10 @@ node_propose(struct rc_node *n)
 	uint64_t first, term;
 
 	uint32_t room = node_log_room(n, n->cfg.propose_batch_max);
+	uint32_t cq_room = node_cq_room(n);
+
+	if (cq_room < room)
+		room = cq_room; /* every drained proposal settles into the completion ring */
 
 	while (count < room) {
 		const struct node_proposal *p = rc_mpsc_peek(&n->propose_q, count);
@@ -530,6 +642,8 @@ node_propose(struct rc_node *n)
 		return 0;
 	ev.propose.entries = n->prop_entries;
 	ev.propose.count = count;
+	if (n->cq != NULL)
+		n->cq_unsettled += count;
 	node_step(n, &ev);
 	accepted = n->upd->propose_accepted;
 	first = n->upd->propose_first;
@@ -590,6 +704,7 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 	for (int i = 0; i < n->cfg.raft.voter_count; i++)
 		if (n->tx_count[i] > 0)
 			node_flush(n, i);
+	node_publish_status(n);
 	n->stats.iterations++;
 	if (work > 0)
 		n->stats.busy_iterations++;

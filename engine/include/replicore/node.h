@@ -42,6 +42,14 @@ typedef void (*rc_node_complete_fn)(void *ctx, uint64_t cookie, uint64_t index,
  */
 typedef bool (*rc_node_apply_fn)(void *ctx, uint64_t index, const void *payload, uint32_t bytes);
 
+/* A settled proposal, as the pollable completion ring hands it out (rc_node_completions). */
+struct rc_completion {
+	uint64_t cookie; /* the proposer's */
+	uint64_t index;	 /* the entry's index when committed, else 0 */
+	uint32_t status; /* enum rc_propose_status */
+	uint32_t reserved;
+};
+
 struct rc_node_config {
 	struct rc_raft_config raft;   /* id, voters, timeouts, windows (rc_raft_config_default) */
 	uint32_t cluster_id;	      /* frames of other clusters are dropped */
@@ -54,6 +62,11 @@ struct rc_node_config {
 	void *ctx;		      /* complete()'s, and apply()'s unless apply_ctx is set */
 	void *apply_ctx;	      /* apply()'s context when not NULL (a state machine) */
 	bool log_poison;	      /* fill recycled log chunks with 0xdb (tests, debugging) */
+	/* Slots of the pollable completion ring (a power of two; 0: none). When set, every settled
+	 * proposal is also queued there for rc_node_completions(); the node drains no more
+	 * proposals than the ring can settle, so a slow consumer causes back-pressure (rc_propose
+	 * returns -ENOBUFS) and no completion is ever lost. */
+	uint32_t completion_ring_slots;
 };
 
 /* Counters of one node, written only by its thread. */
@@ -103,6 +116,28 @@ uint32_t rc_node_poll(struct rc_node *n, uint64_t now_ns);
  * (back-pressure: nothing was queued, retry later). The outcome arrives through complete().
  */
 int rc_propose(struct rc_node *n, const void *payload, uint32_t bytes, uint64_t cookie);
+
+/*
+ * Takes up to max settled proposals from the completion ring, oldest first (one consumer thread
+ * at a time, any thread). Returns how many were copied to out.
+ */
+uint32_t rc_node_completions(struct rc_node *n, struct rc_completion *out, uint32_t max);
+
+/* What any thread may ask a running node; published by the node once per poll. */
+struct rc_node_status {
+	uint64_t term;
+	uint64_t commit;  /* highest index known committed */
+	uint64_t applied; /* highest index applied (and readable in the log) */
+	uint16_t id;
+	uint16_t leader; /* the leader this node knows of, 0 if none */
+	uint8_t role;	 /* enum rc_role */
+};
+
+/* Fills *st with the node's last published status. Any thread; lock-free. */
+void rc_node_status(const struct rc_node *n, struct rc_node_status *st);
+
+/* Whether the node was leader at its last poll. Any thread. */
+bool rc_node_is_leader(const struct rc_node *n);
 
 /* The node's core, for reading role, term, commit (only from the node's thread). */
 const struct rc_raft *rc_node_raft(const struct rc_node *n);
