@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -321,4 +322,115 @@ Test(kv, readers_of_both_flavours_see_whole_values_while_the_table_churns)
 	cr_assert_gt(ok, 1000);
 	cr_assert_gt(index, 10000);
 	rc_kv_destroy(kv);
+}
+
+/* Writes a snapshot of kv into a temporary file and returns its descriptor, rewound. */
+static int
+snapshot_file(struct rc_kv *kv, uint64_t *index)
+{
+	char path[] = "/tmp/rc-kv-snap-XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	cr_assert_eq(rc_kv_snapshot_save(kv, fd, index), 0);
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+Test(kv, a_snapshot_restores_the_same_table_at_the_same_index)
+{
+	struct rc_kv *a = small_kv(64, 64), *b = small_kv(64, 64);
+	char key[8], value[16], v[256];
+	uint64_t index = 0, restored = 0, ver = 0;
+
+	rc_rcu_register(RC_RCU_MEMB);
+	for (uint64_t i = 1; i <= 100; i++) {
+		snprintf(key, sizeof(key), "k%u", (unsigned)(i % 40));
+		snprintf(value, sizeof(value), "v%u", (unsigned)i);
+		cr_assert_eq(put(a, i, key, value), RC_KV_OK);
+	}
+	cr_assert_eq(del(a, 101, "k7"), RC_KV_OK);
+	cr_assert_eq(put(b, 1, "stale", "gone after restore"), RC_KV_OK);
+	int fd = snapshot_file(a, &index);
+
+	cr_assert_eq(index, 101);
+	cr_assert_eq(rc_kv_snapshot_restore(b, fd, &restored), 0);
+	close(fd);
+	cr_assert_eq(restored, 101);
+	cr_assert_eq(rc_kv_applied_index(b), 101);
+	cr_assert_eq(rc_kv_stats(b)->keys, 39);
+	cr_assert_eq(get(b, "stale", v, NULL), RC_KV_NOT_FOUND);
+	cr_assert_eq(get(b, "k7", v, NULL), RC_KV_NOT_FOUND);
+	for (unsigned k = 0; k < 40; k++) {
+		char want[256];
+
+		if (k == 7)
+			continue;
+		snprintf(key, sizeof(key), "k%u", k);
+		cr_assert_eq(get(a, key, want, &index), RC_KV_OK);
+		cr_assert_eq(get(b, key, v, &ver), RC_KV_OK);
+		cr_assert_str_eq(v, want);
+		cr_assert_eq(ver, index, "%s keeps the index that wrote it", key);
+	}
+	/* The restored table goes on applying like the original. */
+	cr_assert_eq(cas(b, 102, "k1", "v81", "after"), RC_KV_OK);
+	rc_rcu_unregister();
+	rc_kv_destroy(a);
+	rc_kv_destroy(b);
+}
+
+Test(kv, a_damaged_snapshot_is_refused_and_the_table_kept)
+{
+	struct rc_kv *a = small_kv(64, 64), *b = small_kv(64, 64), *tiny = small_kv(2, 8);
+	uint8_t file[4096];
+	char v[256];
+	uint64_t index;
+
+	rc_rcu_register(RC_RCU_MEMB);
+	cr_assert_eq(put(a, 1, "x", "1"), RC_KV_OK);
+	cr_assert_eq(put(a, 2, "y", "2"), RC_KV_OK);
+	cr_assert_eq(put(a, 3, "z", "3"), RC_KV_OK);
+	cr_assert_eq(put(b, 1, "keep", "me"), RC_KV_OK);
+	int fd = snapshot_file(a, &index);
+	ssize_t len = read(fd, file, sizeof(file));
+
+	close(fd);
+	cr_assert_gt(len, 32);
+	/* Every truncation, a flipped bit anywhere, and a table too small for it: all refused. */
+	for (ssize_t cut = 0; cut < len; cut++) {
+		int p[2];
+
+		cr_assert_eq(pipe(p), 0);
+		cr_assert_eq(write(p[1], file, (size_t)cut), cut);
+		close(p[1]);
+		cr_assert_eq(rc_kv_snapshot_restore(b, p[0], NULL), -EINVAL, "cut at %zd", cut);
+		close(p[0]);
+	}
+	for (ssize_t i = 0; i < len; i++) {
+		int p[2];
+
+		file[i] ^= 0x10;
+		cr_assert_eq(pipe(p), 0);
+		cr_assert_eq(write(p[1], file, (size_t)len), len);
+		close(p[1]);
+		cr_assert_eq(rc_kv_snapshot_restore(b, p[0], NULL), -EINVAL, "bit flipped at %zd",
+			     i);
+		close(p[0]);
+		file[i] ^= 0x10;
+	}
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], file, (size_t)len), len);
+	close(p[1]);
+	cr_assert_eq(rc_kv_snapshot_restore(tiny, p[0], NULL), -EINVAL, "3 keys, capacity 2");
+	close(p[0]);
+	cr_assert_eq(get(b, "keep", v, NULL), RC_KV_OK);
+	cr_assert_str_eq(v, "me");
+	cr_assert_eq(rc_kv_applied_index(b), 1);
+	rc_rcu_unregister();
+	rc_kv_destroy(a);
+	rc_kv_destroy(b);
+	rc_kv_destroy(tiny);
 }

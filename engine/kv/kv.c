@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <urcu/urcu-memb.h>
 
@@ -475,6 +476,242 @@ const struct rc_kv_stats *
 rc_kv_stats(const struct rc_kv *kv)
 {
 	return &kv->stats;
+}
+
+/* ---- Snapshots ----------------------------------------------------------------------------- */
+
+#define KV_SNAP_MAGIC "RCKVSNAP"
+#define KV_SNAP_VERSION 1u
+#define KV_SNAP_HEADER_BYTES 32u /* magic 8, version 4, reserved 4, index 8, count 8 */
+#define KV_SNAP_RECORD_BYTES 12u /* key length 2, value length 2, version 8 */
+
+/* A growing buffer the snapshot is built in, then written in one go. */
+struct kv_buf {
+	uint8_t *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void
+kv_buf_put(struct kv_buf *b, const void *data, size_t len)
+{
+	if (b->failed)
+		return;
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		uint8_t *p = realloc(b->p, cap);
+
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+}
+
+static void
+kv_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+kv_get_le(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* FNV-1a over a snapshot's bytes (a CRC32C comes with the write-ahead log's records). */
+static uint64_t
+kv_checksum(const uint8_t *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Writes a snapshot of the table; see kv.h. */
+int
+rc_kv_snapshot_save(struct rc_kv *kv, int fd, uint64_t *index)
+{
+	struct kv_buf b = { 0 };
+	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
+	uint8_t hdr[KV_SNAP_HEADER_BYTES] = { 0 }, rec[KV_SNAP_RECORD_BYTES], sum[8];
+	uint64_t applied = atomic_load_explicit(&kv->applied_index, memory_order_relaxed);
+	int rc = 0;
+
+	memcpy(hdr, KV_SNAP_MAGIC, 8);
+	kv_le(hdr + 8, KV_SNAP_VERSION, 4);
+	kv_le(hdr + 16, applied, 8);
+	kv_le(hdr + 24, kv->stats.keys, 8);
+	kv_buf_put(&b, hdr, sizeof(hdr));
+	cds_lfht_for_each(kv->ht, &iter, node) {
+		const struct kv_item *it = caa_container_of(node, struct kv_item, node);
+
+		kv_le(rec, it->key_len, 2);
+		kv_le(rec + 2, it->value_len, 2);
+		kv_le(rec + 4, it->version, 8);
+		kv_buf_put(&b, rec, sizeof(rec));
+		kv_buf_put(&b, it->data, (size_t)it->key_len + it->value_len);
+	}
+	kv_le(sum, kv_checksum(b.p, b.len), 8);
+	kv_buf_put(&b, sum, sizeof(sum));
+	if (b.failed) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	for (size_t off = 0; off < b.len;) {
+		ssize_t w = write(fd, b.p + off, b.len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = w < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	free(b.p);
+	if (rc == 0 && index != NULL)
+		*index = applied;
+	return rc;
+}
+
+/* Reads fd to its end into a buffer; returns 0 or -errno. */
+static int
+kv_read_all(int fd, struct kv_buf *b)
+{
+	uint8_t chunk[65536];
+
+	for (;;) {
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return b->failed ? -ENOMEM : 0;
+		kv_buf_put(b, chunk, (size_t)r);
+	}
+}
+
+/* Checks a whole snapshot against this table; returns its key count, or -1. */
+static int64_t
+kv_snapshot_check(const struct rc_kv *kv, const uint8_t *p, size_t len)
+{
+	if (len < KV_SNAP_HEADER_BYTES + 8 || memcmp(p, KV_SNAP_MAGIC, 8) != 0 ||
+	    kv_get_le(p + 8, 4) != KV_SNAP_VERSION || kv_get_le(p + 12, 4) != 0)
+		return -1;
+	uint64_t count = kv_get_le(p + 24, 8);
+
+	if (count > kv->cfg.capacity || kv_get_le(p + len - 8, 8) != kv_checksum(p, len - 8))
+		return -1;
+	size_t off = KV_SNAP_HEADER_BYTES;
+
+	for (uint64_t i = 0; i < count; i++) {
+		if (off + KV_SNAP_RECORD_BYTES > len - 8)
+			return -1;
+		uint32_t klen = (uint32_t)kv_get_le(p + off, 2),
+			 vlen = (uint32_t)kv_get_le(p + off + 2, 2);
+
+		if (klen == 0 || klen > kv->cfg.key_bytes_max || vlen > kv->cfg.value_bytes_max)
+			return -1;
+		off += KV_SNAP_RECORD_BYTES;
+		if (off + klen + vlen > len - 8)
+			return -1;
+		off += (size_t)klen + vlen;
+	}
+	return off == len - 8 ? (int64_t)count : -1;
+}
+
+/* Replaces the table with a snapshot; see kv.h. */
+int
+rc_kv_snapshot_restore(struct rc_kv *kv, int fd, uint64_t *index)
+{
+	struct kv_buf b = { 0 };
+	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
+	int rc = kv_read_all(fd, &b);
+	int64_t count;
+
+	if (rc != 0) {
+		free(b.p);
+		return rc;
+	}
+	count = kv_snapshot_check(kv, b.p, b.len);
+	if (count < 0) {
+		free(b.p);
+		return -EINVAL;
+	}
+	bool reader = rc_rcu_thread_flavor() != RC_RCU_NONE;
+
+	if (reader)
+		rc_rcu_read_lock();
+	/* Empty the table: every item goes back through a grace period. */
+	cds_lfht_for_each(kv->ht, &iter, node) {
+		struct kv_item *it = caa_container_of(node, struct kv_item, node);
+
+		RC_ASSERT(cds_lfht_del(kv->ht, node) == 0);
+		kv_item_retire(kv, it);
+	}
+	kv->stats.keys = 0;
+	kv_retire_flush(kv);
+	size_t off = KV_SNAP_HEADER_BYTES;
+	int64_t loaded = 0;
+
+	for (; loaded < count; loaded++) {
+		const uint8_t *rec = b.p + off;
+		struct kv_command c = { .op = RC_KV_PUT };
+		enum rc_kv_result r;
+
+		c.key_len = (uint32_t)kv_get_le(rec, 2);
+		c.value_len = (uint32_t)kv_get_le(rec + 2, 2);
+		c.key = rec + KV_SNAP_RECORD_BYTES;
+		c.value = c.key + c.key_len;
+		/* Items still in a grace period come back while we wait (the pool holds them). */
+		for (int tries = 0;
+		     !kv_write(kv, kv_get_le(rec + 4, 8), &c, NULL, kv_hash(c.key, c.key_len), &r);
+		     tries++) {
+			if (tries == 10000) {
+				rc = -ENOMEM;
+				break;
+			}
+			if (reader)
+				rc_rcu_read_unlock();
+			usleep(100);
+			if (reader)
+				rc_rcu_read_lock();
+		}
+		if (rc != 0)
+			break;
+		off += KV_SNAP_RECORD_BYTES + c.key_len + c.value_len;
+	}
+	if (reader)
+		rc_rcu_read_unlock();
+	if (rc == 0) {
+		uint64_t applied = kv_get_le(b.p + 16, 8);
+
+		atomic_store_explicit(&kv->applied_index, applied, memory_order_release);
+		if (index != NULL)
+			*index = applied;
+	}
+	free(b.p);
+	return rc;
 }
 
 /* ---- Reads --------------------------------------------------------------------------------- */

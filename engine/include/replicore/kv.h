@@ -107,6 +107,24 @@ bool rc_kv_node_apply(void *kv, uint64_t index, const void *cmd, uint32_t bytes)
 /* The outcome of the entry rc_kv_node_apply() applied last, and its index. */
 enum rc_kv_result rc_kv_last_result(const struct rc_kv *kv, uint64_t *index);
 
+/*
+ * Snapshots. rc_kv_snapshot_save() writes the whole table as of the last applied index to fd
+ * (from the current offset): "RCKVSNAP", a version, the applied index, the key count, then per
+ * key its length, value length, version, key and value, then a 64-bit checksum of all that (all
+ * little-endian). Call it on the apply thread between two applies, so that the snapshot is the
+ * state at exactly one index (writing it off the loop comes with the write-ahead log).
+ * Returns 0 and the index in *index, or -errno.
+ *
+ * rc_kv_snapshot_restore() reads a snapshot from fd and checks all of it (magic, version, every
+ * length against this table's limits and capacity, the count, the checksum, nothing after it)
+ * before it touches the table; then it replaces the table's contents and applied index. A fault
+ * in the file returns -EINVAL (a read error -errno) with the table unchanged. Loading waits (up to
+ * a second) for items a grace period holds; a reader that stalls longer makes it return -ENOMEM
+ * with the table partly loaded. Apply thread only.
+ */
+int rc_kv_snapshot_save(struct rc_kv *kv, int fd, uint64_t *index);
+int rc_kv_snapshot_restore(struct rc_kv *kv, int fd, uint64_t *index);
+
 /* The counters (apply thread). */
 const struct rc_kv_stats *rc_kv_stats(const struct rc_kv *kv);
 
