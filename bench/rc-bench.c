@@ -400,12 +400,13 @@ bench_usage(FILE *f)
 		"                   (kernel sockets on 127.0.0.1, %u threads, no EAL)\n"
 		"  --loadgen WHERE  leader (in the leader's loop; default) or thread\n"
 		"  --json FILE      write parameters, environment and results (bench/SCHEMA.md)\n"
-		"  --workload W     log (opaque entries; default) or kv (key-value PUTs applied to a\n"
-		"                   lock-free table on every node)\n"
+		"  --workload W     log (opaque entries; default) or kv (key-value PUTs\n"
+		"                   applied to a lock-free table on every node)\n"
 		"  --readers N      kv: threads doing GETs on the replicas (thread i reads node\n"
 		"                   i+2, a follower first), 0..%u (default 0)\n"
-		"  --read-share F   kv: share of a reader's operations that are GETs, the rest PUTs\n"
-		"                   to the leader (YCSB-A 0.5, YCSB-B 0.95; default 1.0)\n"
+		"  --read-share F   kv: share of a reader's operations that are GETs, the\n"
+		"                   rest PUTs to the leader (YCSB-A 0.5, YCSB-B 0.95;\n"
+		"                   default 1.0)\n"
 		"  --read-mode M    kv: local (this replica's applied state, possibly stale;\n"
 		"                   default); lease and linearizable are not built yet\n"
 		"  --keys N         kv: keys written and read (default 100000)\n"
@@ -540,7 +541,8 @@ bench_parse(int argc, char **argv)
 			if (errno != 0 || *end != '\0' || end == optarg ||
 			    !(opts.read_share >= 0) || opts.read_share > 1) {
 				fprintf(stderr,
-					"rc-bench: --read-share wants a number in [0, 1], not '%s'\n",
+					"rc-bench: --read-share wants a number in [0, 1], "
+					"not '%s'\n",
 					optarg);
 				exit(2);
 			}
