@@ -11,7 +11,8 @@
 #include "raft_internal.h"
 
 /* Fills cfg with defaults: election after 10-20 ticks, heartbeat every 2, pre-vote and
- * check-quorum on, 64 entries or a 1500-byte frame per append, 16 appends in flight. */
+ * check-quorum on, 64 entries or a 1500-byte frame per append, 16 appends in flight, lease reads
+ * off (with a drift bound of 1 tick when turned on). */
 void
 rc_raft_config_default(struct rc_raft_config *cfg, uint16_t id, const uint16_t *voters,
 		       uint16_t voter_count)
@@ -30,6 +31,8 @@ rc_raft_config_default(struct rc_raft_config *cfg, uint16_t id, const uint16_t *
 	cfg->inflight_msgs_max = 16;
 	cfg->inflight_bytes_max = 1u << 20;
 	cfg->seed = id;
+	cfg->lease_reads = false;
+	cfg->lease_drift_ticks = 1;
 }
 
 /* Returns the slot of id in the voter list, or -1 when id is not a voter. */
@@ -63,7 +66,9 @@ raft_config_valid(const struct rc_raft_config *c)
 	       c->heartbeat_ticks < c->election_ticks && c->msg_entries_max >= 1 &&
 	       c->msg_entries_max <= RC_MSG_ENTRIES_MAX && c->msg_bytes_max >= 1 &&
 	       c->inflight_msgs_max >= 1 && c->inflight_msgs_max <= RC_INFLIGHT_MSGS_MAX &&
-	       c->inflight_bytes_max >= 1 && c->inflight_bytes_max <= RC_INFLIGHT_BYTES_MAX;
+	       c->inflight_bytes_max >= 1 && c->inflight_bytes_max <= RC_INFLIGHT_BYTES_MAX &&
+	       (!c->lease_reads || (c->check_quorum && c->lease_drift_ticks >= 1 &&
+				    c->lease_drift_ticks < c->election_ticks));
 }
 
 /* Returns true when stored entries are well formed and fit the ring and the hard state. */
@@ -144,6 +149,8 @@ rc_raft_update_reset(struct rc_raft_update *u)
 	u->apply_first = 0;
 	u->apply_last = 0;
 	u->propose_accepted = 0;
+	u->read_count = 0;
+	u->read_round_seq = 0;
 }
 
 /* Returns true while a worst-case step still fits in the update. */
@@ -151,7 +158,8 @@ bool
 rc_raft_update_has_room(const struct rc_raft_update *u)
 {
 	return u->msg_count + RC_UPDATE_MSGS_PER_STEP_MAX <= RC_UPDATE_MSGS_MAX &&
-	       u->msg_after_persist_count + RC_NODES_MAX <= RC_UPDATE_MSGS_AFTER_PERSIST_MAX;
+	       u->msg_after_persist_count + RC_NODES_MAX <= RC_UPDATE_MSGS_AFTER_PERSIST_MAX &&
+	       u->read_count + RC_UPDATE_READS_PER_STEP_MAX <= RC_UPDATE_READS_MAX;
 }
 
 /* Queues m to be sent as soon as the update is executed. */
@@ -214,6 +222,7 @@ raft_become_leader(struct rc_raft *r, struct rc_raft_update *u)
 	r->heartbeat_elapsed = 0;
 	r->election_elapsed = 0;
 	replication_reset_progress(r);
+	read_on_become_leader(r);
 	if (raft_log_room(r) > 0)
 		raft_log_append(r, &noop, u);
 	replication_bcast_append(r, u);
@@ -306,10 +315,14 @@ raft_check_quorum(struct rc_raft *r)
 	return active >= r->cfg.voter_count / 2u + 1;
 }
 
-/* One tick: leaders heartbeat and check their quorum; others start an election on timeout. */
+/*
+ * One tick: leaders heartbeat (a read round when reads need one) and check their quorum; others
+ * start an election on timeout.
+ */
 static void
 raft_tick(struct rc_raft *r, struct rc_raft_update *u)
 {
+	r->ticks++;
 	r->election_elapsed++;
 	if (r->role != RC_ROLE_LEADER) {
 		if (r->election_elapsed >= r->election_timeout)
@@ -328,7 +341,7 @@ raft_tick(struct rc_raft *r, struct rc_raft_update *u)
 	}
 	if (++r->heartbeat_elapsed >= r->cfg.heartbeat_ticks) {
 		r->heartbeat_elapsed = 0;
-		replication_bcast_heartbeat(r, u);
+		read_on_heartbeat_timeout(r, u);
 	}
 }
 
@@ -396,6 +409,8 @@ raft_on_vote_resp(struct rc_raft *r, const struct rc_raft_msg *m, int slot,
  * follower (except for pre-votes, which change nothing, and votes received while we still hear
  * from a leader, which are ignored under check-quorum); an earlier term is answered so the
  * stale sender learns of ours, or dropped. Returns true when m is to be handled further.
+ * With lease reads, a node in its first election_ticks ticks also ignores votes: it may have
+ * heard from a leader, whose lease it must honour, before it went down.
  */
 static bool
 raft_check_term(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_update *u)
@@ -404,7 +419,10 @@ raft_check_term(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_u
 	bool vote_req = m->type == RC_MSG_VOTE || m->type == RC_MSG_PREVOTE;
 
 	if (m->term > r->term) {
-		if (vote_req && r->cfg.check_quorum && r->leader != 0 &&
+		bool lease = r->leader != 0 ||
+			     (r->cfg.lease_reads && r->ticks < r->cfg.election_ticks);
+
+		if (vote_req && r->cfg.check_quorum && lease &&
 		    r->election_elapsed < r->cfg.election_ticks)
 			return false; /* leader lease: a live leader is not disrupted */
 		if (m->type == RC_MSG_PREVOTE || (m->type == RC_MSG_PREVOTE_RESP && !m->reject))
@@ -566,6 +584,9 @@ rc_raft_step(struct rc_raft *r, const struct rc_raft_event *ev, struct rc_raft_u
 		if (r->role != RC_ROLE_LEADER)
 			raft_campaign(r, false, u);
 		break;
+	case RC_EVENT_READ_INDEX:
+		read_on_request(r, ev->read.ctx, ev->read.flags, u);
+		break;
 	default:
 		RC_ASSERT(!"unknown event type");
 	}
@@ -573,6 +594,9 @@ rc_raft_step(struct rc_raft *r, const struct rc_raft_event *ev, struct rc_raft_u
 	RAFT_ASSERT_UNMUTATED(r->commit <= r->last_index && r->persisted <= r->last_index);
 	if (r->term != term_before)
 		u->flags |= RC_UPDATE_ROLE;
+	read_advance(r, term_before, u);
+	RC_ASSERT(r->read_count <= RC_READS_PENDING_MAX);
+	RC_ASSERT(r->read_count == 0 || r->role == RC_ROLE_LEADER);
 	raft_report_apply(r, u);
 	raft_report_state(r, u);
 }

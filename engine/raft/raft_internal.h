@@ -38,7 +38,7 @@ int raft_slot_of(const struct rc_raft *r, uint16_t id);
 /* replication.c: the leader's side and the follower's side of AppendEntries. */
 void replication_reset_progress(struct rc_raft *r);
 void replication_bcast_append(struct rc_raft *r, struct rc_raft_update *u);
-void replication_bcast_heartbeat(struct rc_raft *r, struct rc_raft_update *u);
+void replication_bcast_heartbeat(struct rc_raft *r, uint64_t read_seq, struct rc_raft_update *u);
 void replication_on_append(struct rc_raft *r, const struct rc_raft_msg *m,
 			   struct rc_raft_update *u);
 void replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m,
@@ -50,5 +50,11 @@ void replication_on_heartbeat_resp(struct rc_raft *r, const struct rc_raft_msg *
 bool replication_maybe_commit(struct rc_raft *r);
 void replication_propose(struct rc_raft *r, const struct rc_raft_entry *entries, uint32_t count,
 			 struct rc_raft_update *u);
+
+/* read.c: linearizable reads (ReadIndex rounds, the leader lease, the pending queue). */
+void read_on_become_leader(struct rc_raft *r);
+void read_on_request(struct rc_raft *r, uint64_t ctx, uint32_t flags, struct rc_raft_update *u);
+void read_on_heartbeat_timeout(struct rc_raft *r, struct rc_raft_update *u);
+void read_advance(struct rc_raft *r, uint64_t term_before, struct rc_raft_update *u);
 
 #endif

@@ -21,6 +21,7 @@ replication_reset_progress(struct rc_raft *r)
 		pr->probe_sent = false;
 		pr->recent_active = true;
 		pr->silent_ticks = 0;
+		pr->read_seq_acked = 0;
 		rc_inflights_reset(&pr->inflights, r->cfg.inflight_msgs_max,
 				   r->cfg.inflight_bytes_max);
 	}
@@ -96,11 +97,19 @@ replication_bcast_append(struct rc_raft *r, struct rc_raft_update *u)
 	}
 }
 
-/* Sends every follower a heartbeat carrying the commit index as far as it is known to match. */
+/*
+ * Sends every follower a heartbeat carrying the commit index as far as it is known to match, and
+ * read round read_seq (0: none).
+ */
 void
-replication_bcast_heartbeat(struct rc_raft *r, struct rc_raft_update *u)
+replication_bcast_heartbeat(struct rc_raft *r, uint64_t read_seq, struct rc_raft_update *u)
 {
-	struct rc_raft_msg m = { .type = RC_MSG_HEARTBEAT, .from = r->cfg.id, .term = r->term };
+	struct rc_raft_msg m = {
+		.type = RC_MSG_HEARTBEAT,
+		.from = r->cfg.id,
+		.term = r->term,
+		.read_seq = read_seq,
+	};
 
 	for (int i = 0; i < r->cfg.voter_count; i++) {
 		if (i == r->self_slot)
@@ -189,9 +198,10 @@ replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m, struc
 }
 
 /*
- * A heartbeat answer: the follower lives. If it still lags, appends may have been lost: a
- * paused prober tries again, and a pipeline frees its oldest slot and sends (an empty append
- * when nothing is left to send), which the follower rejects if it misses entries.
+ * A heartbeat answer: the follower lives, and has seen the read round it echoes (a round we never
+ * started is not believed). If it still lags, appends may have been lost: a paused prober tries
+ * again, and a pipeline frees its oldest slot and sends (an empty append when nothing is left to
+ * send), which the follower rejects if it misses entries.
  */
 void
 replication_on_heartbeat_resp(struct rc_raft *r, const struct rc_raft_msg *m,
@@ -204,6 +214,8 @@ replication_on_heartbeat_resp(struct rc_raft *r, const struct rc_raft_msg *m,
 	pr->recent_active = true;
 	pr->silent_ticks = 0;
 	pr->probe_sent = false;
+	if (m->read_seq > pr->read_seq_acked && m->read_seq <= r->read_seq)
+		pr->read_seq_acked = m->read_seq;
 	if (pr->match >= r->last_index)
 		return;
 	if (pr->state == RC_PROGRESS_REPLICATE && rc_inflights_full(in))
@@ -333,7 +345,10 @@ replication_on_append(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_
 	raft_send_after_persist(u, &resp);
 }
 
-/* A heartbeat: the leader's commit (already clamped to what we match) moves ours up. */
+/*
+ * A heartbeat: the leader's commit (already clamped to what we match) moves ours up; the answer
+ * echoes the heartbeat's read round.
+ */
 void
 replication_on_heartbeat(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_update *u)
 {
@@ -342,6 +357,7 @@ replication_on_heartbeat(struct rc_raft *r, const struct rc_raft_msg *m, struct 
 		.from = r->cfg.id,
 		.to = m->from,
 		.term = r->term,
+		.read_seq = m->read_seq,
 	};
 
 	/* A correct leader never sends more than our match; clamp anyway, a peer's word is not

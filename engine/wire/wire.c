@@ -37,6 +37,13 @@
 #define WIRE_BODY_HEARTBEAT_BYTES 16u	  /* term, commit */
 #define WIRE_BODY_HEARTBEAT_RESP_BYTES 8u /* term */
 
+/*
+ * HEARTBEAT and HEARTBEAT_RESP end with an optional read_seq (u64): present exactly when it is
+ * not 0, so a frame without a read round keeps the version-1 layout and every frame decode
+ * accepts still has one encoding.
+ */
+#define WIRE_READ_SEQ_BYTES 8u
+
 /* Each entry of an APPEND: term u64, bytes u32, type u16, reserved u16, then the payload. */
 #define WIRE_ENTRY_HEADER_BYTES 16u
 
@@ -122,6 +129,20 @@ wire_body_fixed_bytes(uint8_t type)
 	default:
 		RC_ASSERT(0 && "message type checked by the caller");
 	}
+}
+
+/* Returns true when a message type may end with the optional read_seq. */
+static inline int
+wire_type_has_read_seq(uint8_t type)
+{
+	return type == RC_MSG_HEARTBEAT || type == RC_MSG_HEARTBEAT_RESP;
+}
+
+/* Returns the bytes m's optional read_seq takes on the wire: 8 when carried, else 0. */
+static inline uint32_t
+wire_read_seq_bytes(const struct rc_raft_msg *m)
+{
+	return wire_type_has_read_seq(m->type) && m->read_seq != 0 ? WIRE_READ_SEQ_BYTES : 0;
 }
 
 /* Returns true when id names a node (1..RC_NODE_ID_MAX). */
@@ -231,11 +252,14 @@ wire_encode_entries(uint8_t *p, const struct rc_raft_msg *m, rc_wire_payload_fn 
 
 /*
  * Writes the fixed body of m at p (room checked by the caller): the term, then the fields of
- * m's type in the order of README.md. Returns the bytes written.
+ * m's type in the order of README.md, then the read_seq of a heartbeat or its answer when it is
+ * not 0. Returns the bytes written.
  */
 static uint32_t
 wire_encode_fixed(uint8_t *p, const struct rc_raft_msg *m)
 {
+	uint32_t read_seq_bytes = wire_read_seq_bytes(m);
+
 	wire_put_u64(p, m->term);
 	switch (m->type) {
 	case RC_MSG_VOTE:
@@ -261,9 +285,13 @@ wire_encode_fixed(uint8_t *p, const struct rc_raft_msg *m)
 		return WIRE_BODY_APPEND_RESP_BYTES;
 	case RC_MSG_HEARTBEAT:
 		wire_put_u64(p + 8, m->commit);
-		return WIRE_BODY_HEARTBEAT_BYTES;
+		if (read_seq_bytes != 0)
+			wire_put_u64(p + WIRE_BODY_HEARTBEAT_BYTES, m->read_seq);
+		return WIRE_BODY_HEARTBEAT_BYTES + read_seq_bytes;
 	case RC_MSG_HEARTBEAT_RESP:
-		return WIRE_BODY_HEARTBEAT_RESP_BYTES;
+		if (read_seq_bytes != 0)
+			wire_put_u64(p + WIRE_BODY_HEARTBEAT_RESP_BYTES, m->read_seq);
+		return WIRE_BODY_HEARTBEAT_RESP_BYTES + read_seq_bytes;
 	default:
 		RC_ASSERT(0 && "message type checked by the caller");
 	}
@@ -288,7 +316,7 @@ rc_wire_encode(uint8_t *buf, uint32_t cap, uint32_t cluster_id, uint64_t seq,
 	RC_ASSERT(wire_node_id_valid(m->to));
 	RC_ASSERT(m->reject <= 1);
 
-	body_bytes = wire_body_fixed_bytes(m->type);
+	body_bytes = wire_body_fixed_bytes(m->type) + wire_read_seq_bytes(m);
 	if (m->type == RC_MSG_APPEND) {
 		uint64_t payload_bytes = wire_append_payload_bytes(m);
 
@@ -444,7 +472,8 @@ wire_decode_entries(const uint8_t *p, uint32_t left, uint32_t count, struct rc_r
 
 /*
  * Decodes a frame body: the header, then the fixed body of its type (EBODY when short,
- * ETRAILING when a fixed-size type has bytes over), then an APPEND's entries. *h and *m are
+ * ETRAILING when a fixed-size type has bytes over, other than a heartbeat's or heartbeat
+ * answer's read_seq, EFIELD when that read_seq is 0), then an APPEND's entries. *h and *m are
  * written only on RC_WIRE_OK; entries[] and payloads[] may be partly written on a reject.
  * Returns RC_WIRE_OK or the reason of the first failed check.
  */
@@ -469,7 +498,8 @@ rc_wire_decode(const uint8_t *buf, uint32_t len, struct rc_wire_header *h, struc
 	fixed_bytes = wire_body_fixed_bytes(hdr.type);
 	if (body_bytes < fixed_bytes)
 		return RC_WIRE_EBODY;
-	if (hdr.type != RC_MSG_APPEND && body_bytes > fixed_bytes)
+	if (hdr.type != RC_MSG_APPEND && body_bytes > fixed_bytes &&
+	    !(wire_type_has_read_seq(hdr.type) && body_bytes == fixed_bytes + WIRE_READ_SEQ_BYTES))
 		return RC_WIRE_ETRAILING;
 
 	memset(&msg, 0, sizeof(msg));
@@ -479,6 +509,12 @@ rc_wire_decode(const uint8_t *buf, uint32_t len, struct rc_wire_header *h, struc
 	err = wire_decode_fixed(buf + RC_WIRE_HEADER_BYTES, &msg);
 	if (err != RC_WIRE_OK)
 		return err;
+	if (hdr.type != RC_MSG_APPEND && body_bytes > fixed_bytes) {
+		/* The optional read_seq: only a non-zero one is ever sent (one encoding). */
+		msg.read_seq = wire_get_u64(buf + RC_WIRE_HEADER_BYTES + fixed_bytes);
+		if (msg.read_seq == 0)
+			return RC_WIRE_EFIELD;
+	}
 	if (msg.type == RC_MSG_APPEND) {
 		err = wire_decode_entries(buf + RC_WIRE_HEADER_BYTES + fixed_bytes,
 					  body_bytes - fixed_bytes, msg.entry_count, entries,

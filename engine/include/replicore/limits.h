@@ -35,13 +35,25 @@
 
 /*
  * Messages one update holds. Per peer, one step sends at most a full window of appends plus one
- * heartbeat and one election or response message; the rest of the slack covers batching of
- * several steps into one update (see rc_raft_update_has_room()).
+ * heartbeat (plain or a read round's: at most one a step) and one election or response message;
+ * the rest of the slack covers batching of several steps into one update (see
+ * rc_raft_update_has_room()).
  */
 #define RC_UPDATE_MSGS_PER_STEP_MAX ((RC_NODES_MAX - 1) * (RC_INFLIGHT_MSGS_MAX + 2))
 #define RC_UPDATE_MSGS_MAX (2 * RC_UPDATE_MSGS_PER_STEP_MAX)
 /* Messages held until the update's writes are durable: votes and acks, one per peer a step. */
 #define RC_UPDATE_MSGS_AFTER_PERSIST_MAX (8 * RC_NODES_MAX)
+
+/* Linearizable reads a leader holds at once (waiting for a commit in its term or a quorum
+ * round); one more is refused as busy. A power of two: the queue is a ring. */
+#define RC_READS_PENDING_MAX 256u
+/* Read answers one update holds. One step answers at most every pending read plus the one it
+ * was given; the slack covers batching of several steps, as for messages. */
+#define RC_UPDATE_READS_PER_STEP_MAX (RC_READS_PENDING_MAX + 1u)
+#define RC_UPDATE_READS_MAX (2u * RC_UPDATE_READS_PER_STEP_MAX)
+/* Read rounds whose start tick the leader remembers for its lease (a power of two); a majority
+ * echo of an older round gives no lease. */
+#define RC_READ_ROUNDS_TRACKED 64u
 
 _Static_assert((RC_LOG_ENTRIES_MAX & (RC_LOG_ENTRIES_MAX - 1)) == 0, "log ring is a power of two");
 _Static_assert(RC_NODES_MAX >= 1 && RC_NODES_MAX <= 15, "quorum maths uses small sorts");
@@ -52,5 +64,15 @@ _Static_assert(RC_PROPOSE_ENTRIES_MAX <= RC_LOG_ENTRIES_MAX / 4, "a proposal bat
 _Static_assert(RC_ENTRY_BYTES_MAX <= RC_INFLIGHT_BYTES_MAX, "one entry fits the byte window");
 _Static_assert(RC_FRAME_BYTES_MIN < RC_FRAME_BYTES_MAX, "frame bounds are ordered");
 _Static_assert(RC_UPDATE_MSGS_AFTER_PERSIST_MAX >= 2 * RC_NODES_MAX, "a step's responses fit");
+_Static_assert(RC_READS_PENDING_MAX > 0 &&
+		       (RC_READS_PENDING_MAX & (RC_READS_PENDING_MAX - 1)) == 0,
+	       "the read queue is a ring");
+_Static_assert(RC_UPDATE_READS_PER_STEP_MAX > RC_READS_PENDING_MAX,
+	       "one step may answer every pending read and the read it was given");
+_Static_assert(RC_UPDATE_READS_MAX >= RC_UPDATE_READS_PER_STEP_MAX,
+	       "a step's read answers fit an empty update");
+_Static_assert((RC_READ_ROUNDS_TRACKED & (RC_READ_ROUNDS_TRACKED - 1)) == 0 &&
+		       RC_READ_ROUNDS_TRACKED >= 2,
+	       "the round clock is a ring");
 
 #endif

@@ -16,11 +16,42 @@
  *   4. once every write requested so far is durable, send update.msgs_after_persist (votes and
  *      append acks must never leave before the state they promise) and step RC_EVENT_PERSISTED;
  *   5. apply entries apply_first..apply_last to the state machine, then step RC_EVENT_APPLIED;
+ *      answer each read of update.reads[] (RC_UPDATE_READS): a failed one at once, an RC_READ_OK
+ *      one once the state machine has applied up to its index;
  *   6. rc_raft_update_reset() and start again.
  *
  * Rules follow the Raft paper (Ongaro & Ousterhout, 2014) and thesis: pre-vote (thesis §9.6),
  * check-quorum (§6.2), commit of current-term entries only (paper §5.4.2), a no-op entry at the
- * start of each term (§8), fast backtracking with a conflict (term, index) hint (§5.3).
+ * start of each term (§8), fast backtracking with a conflict (term, index) hint (§5.3), and
+ * linearizable reads without a log entry: ReadIndex and, as an option, leader leases (§6.4).
+ *
+ * Linearizable reads (RC_EVENT_READ_INDEX). A read asks the leader for a read index: an index
+ * such that a state machine that has applied it answers the read as of some moment between the
+ * request and the answer.
+ *   - ReadIndex (thesis §6.4): the leader waits until it has committed an entry of its own term
+ *     (its no-op: before that its commit index may lag what earlier leaders committed), takes its
+ *     commit index, then proves it is still the leader: it starts a read round, a heartbeat to
+ *     every peer carrying a new round sequence (rc_raft_msg.read_seq), and the reads become ready
+ *     once a majority, itself included, echoed that sequence or a later one. Reads that arrive
+ *     while a round's heartbeats are still in the update (not yet sent) join that round; reads
+ *     that arrive once it is on the wire wait for the next one, started when the round in flight
+ *     is confirmed or with the next periodic heartbeat, whichever comes first (so a lost round
+ *     is retried every heartbeat_ticks). A single-voter cluster confirms a round at once.
+ *   - Lease reads (thesis §6.4.1; config lease_reads, per read RC_READ_LEASE): the leader skips
+ *     the round while a majority acknowledged a heartbeat it sent less than
+ *     election_ticks - lease_drift_ticks ticks ago, and answers at its commit index at once.
+ *     Safety rests on two assumptions. (1) Check-quorum's lease on votes: a voter that heard
+ *     from a leader ignores (pre-)vote requests for election_ticks of its own ticks, so no other
+ *     leader can be elected while a majority's leases run; a voter just started honours a lease
+ *     it may have granted before it went down in the same way, for its first election_ticks
+ *     ticks. (2) Bounded clocks: over one lease, a voter's ticks run at most lease_drift_ticks
+ *     ahead of the leader's, tick phase included (so lease_drift_ticks >= 1). A leader whose
+ *     clock stalls (a paused process, a VM migration) longer than that breaks (2): when in
+ *     doubt, use ReadIndex. Leadership transfer, when it comes, must not cut a lease short.
+ *     Outside its lease the leader falls back to a ReadIndex round.
+ *   - Failures are reported, never dropped silently: RC_READ_NOT_LEADER on a non-leader,
+ *     RC_READ_BUSY when RC_READS_PENDING_MAX reads already wait, RC_READ_DROPPED for every
+ *     pending read of a leader that steps down (retry at the new leader).
  */
 #ifndef REPLICORE_RAFT_H
 #define REPLICORE_RAFT_H
@@ -74,8 +105,9 @@ enum rc_msg_type {
  *                         rejected: index = the prev index refused, hint_index/log_term = the
  *                         follower's last index whose term is <= the refused prev term, and that
  *                         term (fast backtracking).
- *   HEARTBEAT:            commit = min(leader commit, follower's match).
- *   HEARTBEAT_RESP:       term only.
+ *   HEARTBEAT:            commit = min(leader commit, follower's match); read_seq = the read
+ *                         round this heartbeat belongs to, 0 for none (see the top of this file).
+ *   HEARTBEAT_RESP:       read_seq = the read_seq of the heartbeat answered (0: none).
  * In an update, an APPEND's entries point into the core's log ring. They stay valid until the
  * update is reset: the core reuses a ring slot only after compacting the entry it held, and it
  * compacts only entries older than any it still sends.
@@ -92,6 +124,7 @@ struct rc_raft_msg {
 	uint64_t log_term;
 	uint64_t commit;
 	uint64_t hint_index;
+	uint64_t read_seq; /* HEARTBEAT, HEARTBEAT_RESP only */
 	const struct rc_raft_entry *entries;
 };
 
@@ -122,6 +155,12 @@ struct rc_raft_config {
 	uint32_t inflight_msgs_max;  /* per-follower window, 1..RC_INFLIGHT_MSGS_MAX */
 	uint32_t inflight_bytes_max; /* per-follower window in bytes, <= RC_INFLIGHT_BYTES_MAX */
 	uint64_t seed;		     /* PRNG seed for election timeouts */
+	/* Serve RC_READ_LEASE reads from the leader lease (see the top of this file); needs
+	 * check_quorum. Off by default. */
+	bool lease_reads;
+	/* How far a voter's ticks may run ahead of the leader's over one lease, tick phase
+	 * included. Invariant (lease_reads): 1 <= lease_drift_ticks < election_ticks. */
+	uint32_t lease_drift_ticks;
 };
 
 /* Fills a configuration with sound defaults for node id among voters[0..voter_count). */
@@ -131,12 +170,20 @@ void rc_raft_config_default(struct rc_raft_config *cfg, uint16_t id, const uint1
 /* ---- Events -------------------------------------------------------------------------------- */
 
 enum rc_event_type {
-	RC_EVENT_TICK = 1,	/* one unit of logical time passed */
-	RC_EVENT_RECEIVE = 2,	/* a decoded message for this node */
-	RC_EVENT_PROPOSE = 3,	/* application entries to append (leader only) */
-	RC_EVENT_PERSISTED = 4, /* every write requested so far is durable */
-	RC_EVENT_APPLIED = 5,	/* the state machine applied entries up to an index */
-	RC_EVENT_CAMPAIGN = 6,	/* start an election now, skipping pre-vote (tests, operators) */
+	RC_EVENT_TICK = 1,	 /* one unit of logical time passed */
+	RC_EVENT_RECEIVE = 2,	 /* a decoded message for this node */
+	RC_EVENT_PROPOSE = 3,	 /* application entries to append (leader only) */
+	RC_EVENT_PERSISTED = 4,	 /* every write requested so far is durable */
+	RC_EVENT_APPLIED = 5,	 /* the state machine applied entries up to an index */
+	RC_EVENT_CAMPAIGN = 6,	 /* start an election now, skipping pre-vote (tests, operators) */
+	RC_EVENT_READ_INDEX = 7, /* a linearizable read asks for its read index */
+};
+
+/* Flags of RC_EVENT_READ_INDEX. */
+enum rc_read_flags {
+	/* Serve from the leader lease when config lease_reads is on and the lease holds; else
+	 * (or without this flag) a ReadIndex round. */
+	RC_READ_LEASE = 1u << 0,
 };
 
 struct rc_raft_event {
@@ -154,6 +201,10 @@ struct rc_raft_event {
 		struct {
 			uint64_t index; /* Invariant: index <= the last apply_last reported */
 		} applied;
+		struct {
+			uint64_t ctx;	/* the caller's id of the read, given back in the update */
+			uint32_t flags; /* enum rc_read_flags */
+		} read;
 	};
 };
 
@@ -167,6 +218,23 @@ enum rc_update_flags {
 	RC_UPDATE_APPLY = 1u << 4,    /* entries apply_first..apply_last are committed */
 	RC_UPDATE_ROLE = 1u << 5,     /* role, term or leader changed */
 	RC_UPDATE_PROPOSED = 1u << 6, /* a PROPOSE was handled; see propose_* */
+	RC_UPDATE_READS = 1u << 7,    /* reads[] holds answers to READ_INDEX events */
+};
+
+/* The outcome of a read, in the update. */
+enum rc_read_status {
+	RC_READ_OK = 0,		/* serve once the state machine applied up to index */
+	RC_READ_NOT_LEADER = 1, /* this node is not the leader: ask the leader */
+	RC_READ_DROPPED = 2,	/* the leader stepped down before confirming it: retry */
+	RC_READ_BUSY = 3,	/* RC_READS_PENDING_MAX reads were pending: retry later */
+};
+
+/* One answered read. */
+struct rc_raft_read {
+	uint64_t ctx;	/* as given in the READ_INDEX event */
+	uint64_t index; /* RC_READ_OK: the read index; 0 otherwise */
+	uint8_t status; /* enum rc_read_status */
+	uint8_t reserved[7];
 };
 
 enum rc_role {
@@ -194,8 +262,13 @@ struct rc_raft_update {
 	uint64_t term;
 	uint32_t msg_count;
 	uint32_t msg_after_persist_count;
+	uint32_t read_count; /* Invariant: read_count <= RC_UPDATE_READS_MAX */
+	/* The core's own note: the read round whose heartbeats msgs[] holds (not yet sent, so a
+	 * read may still join it); 0 after rc_raft_update_reset(). */
+	uint64_t read_round_seq;
 	struct rc_raft_msg msgs[RC_UPDATE_MSGS_MAX];
 	struct rc_raft_msg msgs_after_persist[RC_UPDATE_MSGS_AFTER_PERSIST_MAX];
+	struct rc_raft_read reads[RC_UPDATE_READS_MAX]; /* in the order they were decided */
 };
 
 /* Empties an update for the next round of steps. */
@@ -230,6 +303,7 @@ struct rc_progress {
 	bool probe_sent;       /* PROBE: an append is out, wait for its answer or a heartbeat ack */
 	bool recent_active;    /* heard from since the last check-quorum round */
 	uint32_t silent_ticks; /* leader ticks since it last heard from this follower */
+	uint64_t read_seq_acked; /* highest read round it echoed this term; <= rc_raft.read_seq */
 	struct rc_inflights inflights;
 };
 
@@ -250,6 +324,14 @@ uint64_t rc_quorum_index(const uint64_t *matches, uint32_t count);
 int rc_quorum_vote_result(uint32_t granted, uint32_t rejected, uint32_t voter_count);
 
 /* ---- The node ------------------------------------------------------------------------------ */
+
+/* A read the leader holds: waiting for a commit in its term (index 0), for a round (seq 0), or
+ * for its round to be confirmed. */
+struct rc_raft_read_pending {
+	uint64_t ctx;
+	uint64_t index; /* read index; 0 until the leader committed in its term */
+	uint64_t seq;	/* read round; 0 until one was started for it */
+};
 
 /* All state of one Raft node. Fields are read through the accessors below; never written. */
 struct rc_raft {
@@ -280,6 +362,20 @@ struct rc_raft {
 	uint16_t reported_leader;
 	uint8_t reported_role;
 	struct rc_progress progress[RC_NODES_MAX];
+	/* Linearizable reads (read.c). ticks is the node's clock: ticks stepped since init. */
+	uint64_t ticks;
+	uint64_t read_seq; /* last read round started; never goes back */
+	/* Highest round a majority echoed this term (read_seq when the term began: no round in
+	 * flight). Invariant: read_seq_confirmed <= read_seq. */
+	uint64_t read_seq_confirmed;
+	/* Pending reads, a FIFO ring from read_head. Invariant: read_count <=
+	 * RC_READS_PENDING_MAX, only a leader holds any, and the reads with a round come first,
+	 * their seqs in order. */
+	uint32_t read_head;
+	uint32_t read_count;
+	struct rc_raft_read_pending reads[RC_READS_PENDING_MAX];
+	/* ticks when round seq was started, at [seq % RC_READ_ROUNDS_TRACKED]: the lease clock */
+	uint64_t read_round_tick[RC_READ_ROUNDS_TRACKED];
 	struct rc_raft_entry ring[RC_LOG_ENTRIES_MAX];
 };
 
