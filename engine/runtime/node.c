@@ -39,6 +39,24 @@ struct node_proposal {
 	uint8_t payload[];
 };
 
+/* A read request as it sits in its ring slot (after the slot's sequence word). */
+struct node_read_request {
+	uint64_t cookie;
+	uint32_t flags;
+	uint32_t reserved;
+};
+#define NODE_READ_SLOT_BYTES ((uint32_t)(sizeof(uint64_t) + sizeof(struct node_read_request)))
+
+/* Reads confirmed by the core and waiting for this node to apply their index. */
+#define NODE_READS_WAITING_MAX 4096u
+_Static_assert((NODE_READS_WAITING_MAX & (NODE_READS_WAITING_MAX - 1)) == 0, "a power of two");
+_Static_assert(NODE_READS_WAITING_MAX >= 2 * RC_READS_PENDING_MAX, "the core's reads fit");
+
+struct node_read_waiting {
+	uint64_t cookie;
+	uint64_t index;
+};
+
 /* A proposal taken by this leader and waiting for its entry to be applied. */
 struct node_pending {
 	uint64_t index; /* 0: free */
@@ -55,8 +73,13 @@ struct rc_node {
 	struct node_pending *pending; /* RC_LOG_ENTRIES_MAX, by ring slot */
 	struct rc_mpsc propose_q;
 	uint8_t *propose_slots;
-	uint64_t apply_target; /* last committed index the core reported for applying */
-	uint64_t apply_done;   /* last index applied here; Invariant: <= apply_target */
+	struct rc_mpsc read_q;
+	uint8_t *read_slots;
+	struct node_read_waiting *reads_waiting; /* FIFO ring of NODE_READS_WAITING_MAX */
+	uint64_t reads_head, reads_tail;
+	uint64_t reads_in_core; /* stepped into the core, not answered yet */
+	uint64_t apply_target;	/* last committed index the core reported for applying */
+	uint64_t apply_done;	/* last index applied here; Invariant: <= apply_target */
 	uint64_t next_tick_ns;
 	uint64_t tx_seq;
 	uint16_t spare_count; /* allocated tx frames not used yet */
@@ -109,6 +132,7 @@ rc_node_config_default(struct rc_node_config *cfg, uint16_t id, const uint16_t *
 	cfg->payload_bytes_max = 64;
 	cfg->propose_ring_slots = 4096;
 	cfg->propose_batch_max = 256;
+	cfg->read_ring_slots = 4096;
 	cfg->tick_ns = 1000000;
 }
 
@@ -173,7 +197,13 @@ node_config_check(const struct rc_node_config *cfg, const struct rc_driver *d)
 			cfg->payload_bytes_max, d->frame_bytes, d->body_bytes_max);
 		return -EINVAL;
 	}
-	uint32_t c = cfg->completion_ring_slots;
+	uint32_t c = cfg->completion_ring_slots, rq = cfg->read_ring_slots;
+
+	if (rq < 2 || (rq & (rq - 1)) != 0) {
+		fprintf(stderr, "replicore: read ring of %u slots is not a power of two >= 2\n",
+			rq);
+		return -EINVAL;
+	}
 
 	if (c != 0 && (c < 2 || (c & (c - 1)) != 0)) {
 		fprintf(stderr,
@@ -218,6 +248,8 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 	if (rc_log_create(&lc, 1, &n->log) != 0)
 		n->log = NULL;
 	n->pending = calloc(RC_LOG_ENTRIES_MAX, sizeof(*n->pending));
+	n->read_slots = aligned_alloc(64, (size_t)n->cfg.read_ring_slots * NODE_READ_SLOT_BYTES);
+	n->reads_waiting = calloc(NODE_READS_WAITING_MAX, sizeof(*n->reads_waiting));
 	if (cfg->completion_ring_slots > 0) {
 		n->cq = calloc(cfg->completion_ring_slots, sizeof(*n->cq));
 		n->cq_mask = cfg->completion_ring_slots - 1;
@@ -225,7 +257,8 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 	n->propose_slots = aligned_alloc(64, (size_t)cfg->propose_ring_slots *
 						     node_propose_slot_bytes(cfg));
 	if (n->raft == NULL || n->upd == NULL || n->log == NULL || n->pending == NULL ||
-	    (cfg->completion_ring_slots > 0 && n->cq == NULL) || n->propose_slots == NULL) {
+	    (cfg->completion_ring_slots > 0 && n->cq == NULL) || n->read_slots == NULL ||
+	    n->reads_waiting == NULL || n->propose_slots == NULL) {
 		fprintf(stderr, "replicore: node %u: out of memory\n", cfg->raft.id);
 		rc_node_destroy(n);
 		return -ENOMEM;
@@ -240,6 +273,7 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 		n->peer_id[i] = cfg->raft.voters[i];
 	rc_mpsc_init(&n->propose_q, n->propose_slots, cfg->propose_ring_slots,
 		     node_propose_slot_bytes(cfg));
+	rc_mpsc_init(&n->read_q, n->read_slots, n->cfg.read_ring_slots, NODE_READ_SLOT_BYTES);
 	rc_raft_update_reset(n->upd);
 	*out = n;
 	return 0;
@@ -262,6 +296,8 @@ rc_node_destroy(struct rc_node *n)
 	free(n->cq);
 	free(n->pending);
 	free(n->propose_slots);
+	free(n->read_slots);
+	free(n->reads_waiting);
 	free(n);
 }
 
@@ -374,6 +410,9 @@ node_send_after_persist(struct rc_node *n, const struct rc_raft_update *u)
 }
 
 static void node_execute(struct rc_node *n);
+static void node_cq_push(struct rc_node *n, uint64_t cookie, uint64_t index, uint32_t status,
+			 uint32_t kind);
+static uint32_t node_cq_room(const struct rc_node *n);
 
 /* Steps one event into the node's update, executing the update first if it might not fit. */
 static void
@@ -398,19 +437,116 @@ node_complete(struct rc_node *n, struct node_pending *p, enum rc_propose_status 
 	p->index = 0;
 	if (n->cfg.complete != NULL)
 		n->cfg.complete(n->cfg.ctx, p->cookie, index, status);
-	if (n->cq != NULL) {
-		uint64_t tail = atomic_load_explicit(&n->cq_tail, memory_order_relaxed);
+	node_cq_push(n, p->cookie, index, status, RC_COMPLETION_PROPOSAL);
+}
 
-		/* Room was reserved when the proposal was drained (node_propose). */
-		RC_ASSERT(tail - atomic_load_explicit(&n->cq_head, memory_order_acquire) <=
-			  n->cq_mask);
-		n->cq[tail & n->cq_mask] = (struct rc_completion){ .cookie = p->cookie,
-								   .index = index,
-								   .status = status };
-		atomic_store_explicit(&n->cq_tail, tail + 1, memory_order_release);
-		RC_ASSERT(n->cq_unsettled > 0);
-		n->cq_unsettled--;
+/* Settles a read: the callback, and the completion ring. */
+static void
+node_read_settle(struct rc_node *n, uint64_t cookie, uint64_t index, enum rc_read_status status)
+{
+	if (status == RC_READ_OK)
+		n->stats.reads_served++;
+	else
+		n->stats.reads_failed++;
+	if (n->cfg.read_ready != NULL)
+		n->cfg.read_ready(n->cfg.ctx, cookie, index, status);
+	node_cq_push(n, cookie, index, status, RC_COMPLETION_READ);
+}
+
+/* Takes the core's answers to reads: failures settle now, confirmed reads wait to be applied. */
+static void
+node_reads_answered(struct rc_node *n, const struct rc_raft_update *u)
+{
+	for (uint32_t i = 0; i < u->read_count; i++) {
+		const struct rc_raft_read *rd = &u->reads[i];
+
+		RC_ASSERT(n->reads_in_core > 0);
+		n->reads_in_core--;
+		if (rd->status != RC_READ_OK) {
+			node_read_settle(n, rd->ctx, 0, (enum rc_read_status)rd->status);
+			continue;
+		}
+		RC_ASSERT(n->reads_tail - n->reads_head < NODE_READS_WAITING_MAX);
+		n->reads_waiting[n->reads_tail++ & (NODE_READS_WAITING_MAX - 1)] =
+			(struct node_read_waiting){ .cookie = rd->ctx, .index = rd->index };
 	}
+}
+
+/* Serves the waiting reads whose index this node has applied, oldest first. */
+static void
+node_reads_serve(struct rc_node *n)
+{
+	while (n->reads_head < n->reads_tail) {
+		const struct node_read_waiting *w =
+			&n->reads_waiting[n->reads_head & (NODE_READS_WAITING_MAX - 1)];
+
+		if (w->index > n->apply_done)
+			break;
+		n->reads_head++;
+		node_read_settle(n, w->cookie, w->index, RC_READ_OK);
+	}
+}
+
+/* Queues a linearizable read; see node.h. */
+int
+rc_read_index(struct rc_node *n, uint64_t cookie, uint32_t flags)
+{
+	struct node_read_request *r;
+	uint64_t pos;
+
+	r = rc_mpsc_claim(&n->read_q, &pos);
+	if (r == NULL)
+		return -ENOBUFS;
+	r->cookie = cookie;
+	r->flags = flags;
+	rc_mpsc_publish(&n->read_q, pos);
+	return 0;
+}
+
+/* Steps queued read requests into the core, as many as can be settled without overflowing. */
+static uint32_t
+node_reads_drain(struct rc_node *n)
+{
+	uint64_t room = NODE_READS_WAITING_MAX - (n->reads_tail - n->reads_head) - n->reads_in_core;
+	uint32_t cq_room = node_cq_room(n);
+	uint32_t count = 0;
+
+	if (cq_room < room)
+		room = cq_room;
+	while (count < room) {
+		const struct node_read_request *r = rc_mpsc_peek(&n->read_q, count);
+		struct rc_raft_event ev = { .type = RC_EVENT_READ_INDEX };
+
+		if (r == NULL)
+			break;
+		ev.read.ctx = r->cookie;
+		ev.read.flags = r->flags & RC_READ_LEASE;
+		n->reads_in_core++;
+		if (n->cq != NULL)
+			n->cq_unsettled++;
+		node_step(n, &ev);
+		count++;
+	}
+	rc_mpsc_pop(&n->read_q, count);
+	n->stats.reads_requested += count;
+	return count;
+}
+
+/* Queues one settlement in the completion ring (room was reserved when it was drained). */
+static void
+node_cq_push(struct rc_node *n, uint64_t cookie, uint64_t index, uint32_t status, uint32_t kind)
+{
+	if (n->cq == NULL)
+		return;
+	uint64_t tail = atomic_load_explicit(&n->cq_tail, memory_order_relaxed);
+
+	RC_ASSERT(tail - atomic_load_explicit(&n->cq_head, memory_order_acquire) <= n->cq_mask);
+	n->cq[tail & n->cq_mask] = (struct rc_completion){
+		.cookie = cookie, .index = index, .status = status, .kind = kind
+	};
+	atomic_store_explicit(&n->cq_tail, tail + 1, memory_order_release);
+	RC_ASSERT(n->cq_unsettled > 0);
+	n->cq_unsettled--;
 }
 
 /* Takes settled proposals from the completion ring; see node.h. */
@@ -537,12 +673,13 @@ node_execute(struct rc_node *n)
 		struct rc_raft_event ev;
 
 		if ((flags & (RC_UPDATE_ENTRIES | RC_UPDATE_MSGS | RC_UPDATE_MSGS_AFTER_PERSIST |
-			      RC_UPDATE_APPLY | RC_UPDATE_HARD_STATE)) == 0 &&
+			      RC_UPDATE_APPLY | RC_UPDATE_HARD_STATE | RC_UPDATE_READS)) == 0 &&
 		    n->apply_done >= n->apply_target)
 			break;
 		for (uint32_t i = 0; i < u->msg_count; i++)
 			node_send(n, &u->msgs[i]);
 		node_send_after_persist(n, u);
+		node_reads_answered(n, u);
 		rc_raft_update_reset(u);
 		if (flags & RC_UPDATE_ENTRIES) {
 			ev = (struct rc_raft_event){ .type = RC_EVENT_PERSISTED };
@@ -699,7 +836,9 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 		work++;
 	}
 	work += node_propose(n);
+	work += node_reads_drain(n);
 	node_execute(n);
+	node_reads_serve(n);
 	rc_log_compact(n->log, (n->raft->snap_index + 1));
 	for (int i = 0; i < n->cfg.raft.voter_count; i++)
 		if (n->tx_count[i] > 0)

@@ -42,13 +42,28 @@ typedef void (*rc_node_complete_fn)(void *ctx, uint64_t cookie, uint64_t index,
  */
 typedef bool (*rc_node_apply_fn)(void *ctx, uint64_t index, const void *payload, uint32_t bytes);
 
-/* A settled proposal, as the pollable completion ring hands it out (rc_node_completions). */
-struct rc_completion {
-	uint64_t cookie; /* the proposer's */
-	uint64_t index;	 /* the entry's index when committed, else 0 */
-	uint32_t status; /* enum rc_propose_status */
-	uint32_t reserved;
+/* What a completion settles. */
+enum rc_completion_kind {
+	RC_COMPLETION_PROPOSAL = 0, /* status: enum rc_propose_status */
+	RC_COMPLETION_READ = 1,	    /* status: enum rc_read_status (raft.h) */
 };
+
+/* A settled proposal or read, as the pollable completion ring hands it out. */
+struct rc_completion {
+	uint64_t cookie; /* the caller's */
+	uint64_t index;	 /* proposal: the entry's index when committed; read: its read index */
+	uint32_t status; /* enum rc_propose_status or enum rc_read_status, by kind */
+	uint32_t kind;	 /* enum rc_completion_kind */
+};
+
+/*
+ * Called on the node's thread when a linearizable read (rc_read_index) is settled: RC_READ_OK
+ * once this node, the leader, has applied up to the read index (the state machine may then be
+ * read and the answer is linearizable), or a failure (index 0): not the leader, dropped by a
+ * leader that stepped down, or busy. cookie is the caller's.
+ */
+typedef void (*rc_node_read_fn)(void *ctx, uint64_t cookie, uint64_t index,
+				enum rc_read_status status);
 
 struct rc_node_config {
 	struct rc_raft_config raft;   /* id, voters, timeouts, windows (rc_raft_config_default) */
@@ -67,6 +82,8 @@ struct rc_node_config {
 	 * proposals than the ring can settle, so a slow consumer causes back-pressure (rc_propose
 	 * returns -ENOBUFS) and no completion is ever lost. */
 	uint32_t completion_ring_slots;
+	rc_node_read_fn read_ready; /* may be NULL; gets ctx */
+	uint32_t read_ring_slots;   /* read requests queued from other threads, power of two */
 };
 
 /* Counters of one node, written only by its thread. */
@@ -83,10 +100,13 @@ struct rc_node_stats {
 	uint64_t tx_dropped;	   /* frames the driver refused after retries */
 	uint64_t acks_coalesced;
 	uint64_t proposed;
-	uint64_t committed;	/* proposals completed as committed */
-	uint64_t refused;	/* proposals completed with an error */
-	uint64_t applied;	/* entries applied (every node) */
-	uint64_t apply_retries; /* times the state machine asked to retry an entry later */
+	uint64_t committed;	  /* proposals completed as committed */
+	uint64_t refused;	  /* proposals completed with an error */
+	uint64_t applied;	  /* entries applied (every node) */
+	uint64_t apply_retries;	  /* times the state machine asked to retry an entry later */
+	uint64_t reads_requested; /* rc_read_index() requests stepped into the core */
+	uint64_t reads_served;	  /* settled RC_READ_OK */
+	uint64_t reads_failed;	  /* settled with a failure */
 	uint64_t steps;
 	uint64_t rejected_by_reason[16]; /* by enum rc_wire_error */
 };
@@ -138,6 +158,15 @@ void rc_node_status(const struct rc_node *n, struct rc_node_status *st);
 
 /* Whether the node was leader at its last poll. Any thread. */
 bool rc_node_is_leader(const struct rc_node *n);
+
+/*
+ * Asks for a linearizable read from any thread (lock-free, multi-producer): the leader confirms
+ * its leadership with a quorum round shared by every read that arrives meanwhile (ReadIndex),
+ * or, with flags RC_READ_LEASE and config raft.lease_reads, answers inside its lease. The outcome
+ * arrives through read_ready() and/or the completion ring (kind RC_COMPLETION_READ). Returns 0,
+ * or -ENOBUFS when the request ring is full (nothing was queued; retry later).
+ */
+int rc_read_index(struct rc_node *n, uint64_t cookie, uint32_t flags);
 
 /* The node's core, for reading role, term, commit (only from the node's thread). */
 const struct rc_raft *rc_node_raft(const struct rc_node *n);
