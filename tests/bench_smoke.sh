@@ -259,6 +259,31 @@ for drv in memif udp; do
 done
 rmdir "$runtime_root/rc-smoke-memif-$$" 2>/dev/null || true
 
+# ---- The key-value workload with readers of each consistency --------------------------------
+for mode in local linearizable lease; do
+	kv_json=$work/kv-$mode.json
+	run "kv-$mode" --workload kv --keys 1000 --readers 1 --read-mode "$mode" --duration 1 \
+		--warmup 0.5 --json "$kv_json" -- -l 0-1 --no-huge --no-pci --no-shconf -m 512 \
+		--file-prefix=rc-smoke-kv-$mode-$$ --log-level=lib.eal:error
+	if [ "$status" -ne 0 ]; then
+		fail "rc-bench --workload kv --read-mode $mode exited $status"
+		sed 's/^/  | /' "$work/kv-$mode.out" "$work/kv-$mode.err" >&2
+	elif python3 - "$kv_json" "$mode" <<'PY'; then
+import json
+import sys
+
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+ok = (r["params"]["workload"] == "kv" and r["params"]["read_mode"] == sys.argv[2]
+      and r["reads_per_sec"] > 0 and r["writes_per_sec"] > 0
+      and r["read_latency_us"]["p50"] <= r["read_latency_us"]["p99"])
+sys.exit(0 if ok else 1)
+PY
+		pass "rc-bench --workload kv --read-mode $mode: reads and writes in the JSON"
+	else
+		fail "rc-bench --workload kv --read-mode $mode: JSON lacks reads or writes"
+	fi
+done
+
 if [ "$failures" -ne 0 ]; then
 	echo "bench-smoke: $failures check(s) failed" >&2
 	exit 1
