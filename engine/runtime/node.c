@@ -199,6 +199,12 @@ node_config_check(const struct rc_node_config *cfg, const struct rc_driver *d)
 	}
 	uint32_t c = cfg->completion_ring_slots, rq = cfg->read_ring_slots;
 
+	if (cfg->log_retain_entries > (1u << 24)) {
+		fprintf(stderr, "replicore: log_retain_entries %u above %u\n",
+			cfg->log_retain_entries, 1u << 24);
+		return -EINVAL;
+	}
+
 	if (rq < 2 || (rq & (rq - 1)) != 0) {
 		fprintf(stderr, "replicore: read ring of %u slots is not a power of two >= 2\n",
 			rq);
@@ -245,6 +251,9 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 
 	rc_log_config_default(&lc, cfg->payload_bytes_max);
 	lc.poison = cfg->log_poison;
+	/* Retained entries widen the span the log holds, and its spare chunks with it. */
+	lc.span_entries += cfg->log_retain_entries;
+	lc.spare_chunks += cfg->log_retain_entries / lc.chunk_entries;
 	if (rc_log_create(&lc, 1, &n->log) != 0)
 		n->log = NULL;
 	n->pending = calloc(RC_LOG_ENTRIES_MAX, sizeof(*n->pending));
@@ -809,6 +818,23 @@ node_propose(struct rc_node *n)
 	return count;
 }
 
+/*
+ * Where the log may be compacted to: what the core still holds (its payloads are needed to
+ * send), and no further than log_retain_entries below the last applied index.
+ */
+static uint64_t
+node_log_compact_point(const struct rc_node *n)
+{
+	uint64_t first = n->raft->snap_index + 1;
+	uint64_t retain = n->cfg.log_retain_entries;
+
+	if (retain == 0)
+		return first;
+	if (n->apply_done + 1 <= retain)
+		return 1;
+	return first < n->apply_done + 1 - retain ? first : n->apply_done + 1 - retain;
+}
+
 /* One iteration of the loop; see node.h. */
 uint32_t
 rc_node_poll(struct rc_node *n, uint64_t now_ns)
@@ -839,7 +865,7 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 	work += node_reads_drain(n);
 	node_execute(n);
 	node_reads_serve(n);
-	rc_log_compact(n->log, (n->raft->snap_index + 1));
+	rc_log_compact(n->log, node_log_compact_point(n));
 	for (int i = 0; i < n->cfg.raft.voter_count; i++)
 		if (n->tx_count[i] > 0)
 			node_flush(n, i);

@@ -77,6 +77,9 @@ struct rc_node_config {
 	void *ctx;		      /* complete()'s, and apply()'s unless apply_ctx is set */
 	void *apply_ctx;	      /* apply()'s context when not NULL (a state machine) */
 	bool log_poison;	      /* fill recycled log chunks with 0xdb (tests, debugging) */
+	/* Committed entries the log keeps readable below the last applied one, beyond what the
+	 * core keeps for replication (0: only those; at most 2^24). Memory grows with it. */
+	uint32_t log_retain_entries;
 	/* Slots of the pollable completion ring (a power of two; 0: none). When set, every settled
 	 * proposal is also queued there for rc_node_completions(); the node drains no more
 	 * proposals than the ring can settle, so a slow consumer causes back-pressure (rc_propose
