@@ -33,21 +33,21 @@ static int
 engine_loop(void *arg)
 {
 	struct engine_lane *l = arg;
-	bool reader = rc_rcu_register(RC_RCU_QSBR) == 0;
+	/* The application may have registered this lcore already (with either flavour). */
+	bool registered_here = rc_rcu_register(RC_RCU_QSBR) == 0;
 
 	while (!atomic_load_explicit(&l->engine->stop, memory_order_relaxed)) {
 		uint64_t now = rc_clock_ns();
 
 		for (uint32_t i = 0; i < l->node_count; i++)
 			rc_node_poll(l->nodes[i], now);
-		if (reader)
-			rc_rcu_quiescent();
+		rc_rcu_quiescent(); /* a no-op unless the thread is a QSBR reader */
 		atomic_store_explicit(&l->iterations,
 				      atomic_load_explicit(&l->iterations, memory_order_relaxed) +
 					      1,
 				      memory_order_relaxed);
 	}
-	if (reader)
+	if (registered_here)
 		rc_rcu_unregister();
 	return 0;
 }

@@ -650,6 +650,7 @@ node_apply(struct rc_node *n)
 			break;
 		}
 		rc_log_seal(n->log, i, e->term, e->type, e->bytes);
+		rc_log_publish(n->log, i); /* readable before its proposer hears it committed */
 		if (p->index == i)
 			node_complete(n, p,
 				      p->term == e->term ? RC_PROPOSE_COMMITTED :
@@ -658,7 +659,6 @@ node_apply(struct rc_node *n)
 	}
 	if (n->apply_done < first)
 		return 0;
-	rc_log_publish(n->log, n->apply_done);
 	n->stats.applied += n->apply_done - first + 1;
 	return n->apply_done;
 }
