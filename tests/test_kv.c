@@ -434,3 +434,27 @@ Test(kv, a_damaged_snapshot_is_refused_and_the_table_kept)
 	rc_kv_destroy(b);
 	rc_kv_destroy(tiny);
 }
+
+Test(kv, restore_on_a_qsbr_thread_waits_out_its_own_grace_periods)
+{
+	/* 64 keys and 8 spare items: reloading needs the items the restore itself retired, which
+	 * come back only if the restoring QSBR thread goes quiescent while it waits. */
+	struct rc_kv *kv = small_kv(64, 8);
+	char key[8];
+	uint64_t index;
+
+	rc_rcu_register(RC_RCU_QSBR);
+	for (unsigned i = 0; i < 64; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		cr_assert_eq(put(kv, i + 1, key, "v"), RC_KV_OK);
+		rc_rcu_quiescent();
+	}
+	int fd = snapshot_file(kv, &index);
+
+	cr_assert_eq(rc_kv_snapshot_restore(kv, fd, &index), 0);
+	close(fd);
+	cr_assert_eq(index, 64);
+	cr_assert_eq(rc_kv_stats(kv)->keys, 64);
+	rc_rcu_unregister();
+	rc_kv_destroy(kv);
+}

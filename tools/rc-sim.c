@@ -1,8 +1,11 @@
 /*
  * rc-sim: the deterministic simulator's command line. Runs a range of seeds (one world each:
  * safety phase with seeded faults, heal, liveness phase, final checks), replays one seed as a
- * trace, runs with a planted bug switched on, or plays a scripted demo. Prints one line per
- * failing seed and a summary; exit 0 when clean, 1 on a violation, 2 on bad usage.
+ * trace, runs with a planted bug switched on, or plays a scripted demo. With key-value clients
+ * it also records each world's history of GET, PUT and CAS operations, writes it as JSON lines
+ * for rc-lincheck and/or checks it in process with the linearizability checker (a history no
+ * order explains counts as a violation). Prints one line per failing seed and a summary; exit 0
+ * when clean, 1 on a violation, 2 on bad usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,11 +19,16 @@
 
 #include <replicore/mutation.h>
 
+#include "lincheck.h"
 #include "sim.h"
 
 #define SIM_DEFAULT_TICKS 5000u
 #define DEMO_SEED 42u
 #define DEMO_WAIT_UNITS 20000u
+/* Key-value clients when a key-value option asks for them without --kv-clients. */
+#define KV_CLIENTS_DEFAULT 4u
+/* The placeholder of --kv-history that a seed range needs. */
+#define KV_SEED_MARK "{seed}"
 
 struct opts {
 	uint64_t seed_first;
@@ -33,6 +41,18 @@ struct opts {
 	bool expect_violation;
 	bool demo;
 	bool list_mutations;
+	uint16_t kv_clients;	/* 0: no key-value workload */
+	const char *kv_history; /* NULL: no history file */
+	bool lincheck;
+	bool stale_reads;
+};
+
+/* What the key-value histories of a sweep held and what the checker said of them. */
+struct kv_totals {
+	uint64_t histories; /* checked in process */
+	struct rc_sim_kv_stats ops;
+	uint64_t not_linearizable;
+	uint64_t undecided; /* the checker gave up (a bound) or the history did not parse */
 };
 
 /* What the SIGABRT handler reports: the sweep's progress so far. */
@@ -55,6 +75,12 @@ static const char usage_text[] =
 	"  --list-mutations     print the planted bugs, one per line\n"
 	"  --expect-violation   exit 0 iff some seed finds a violation (stops at the first)\n"
 	"  --demo               a scripted 5-node story: elections, commits, crash, catch-up\n"
+	"  --kv-clients N       run N key-value clients (1..8; default 4 with the options below)\n"
+	"  --kv-history FILE    write each seed's key-value history (JSON lines, rc-lincheck);\n"
+	"                       with several seeds, " KV_SEED_MARK " in FILE becomes the seed\n"
+	"  --lincheck           check each seed's key-value history for linearizability in\n"
+	"                       process; a history no order explains counts as a violation\n"
+	"  --stale-reads        planted bug: a GET reads the asked node's map, no read index\n"
 	"  --help               this text\n";
 
 /* Writes a string to stdout with write() only (async-signal-safe). */
@@ -176,6 +202,10 @@ enum opt_id {
 	OPT_LIST,
 	OPT_EXPECT,
 	OPT_DEMO,
+	OPT_KV_CLIENTS,
+	OPT_KV_HISTORY,
+	OPT_LINCHECK,
+	OPT_STALE_READS,
 	OPT_HELP,
 };
 
@@ -190,6 +220,10 @@ static const struct option long_opts[] = {
 	{ "list-mutations", no_argument, NULL, OPT_LIST },
 	{ "expect-violation", no_argument, NULL, OPT_EXPECT },
 	{ "demo", no_argument, NULL, OPT_DEMO },
+	{ "kv-clients", required_argument, NULL, OPT_KV_CLIENTS },
+	{ "kv-history", required_argument, NULL, OPT_KV_HISTORY },
+	{ "lincheck", no_argument, NULL, OPT_LINCHECK },
+	{ "stale-reads", no_argument, NULL, OPT_STALE_READS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -236,6 +270,21 @@ parse_one(int c, struct opts *o)
 	case OPT_DEMO:
 		o->demo = true;
 		break;
+	case OPT_KV_CLIENTS:
+		v = parse_u64(optarg, "--kv-clients");
+		if (v < 1 || v > RC_SIM_KV_CLIENTS_MAX)
+			usage_error("bad --kv-clients '%s': 1..%u", optarg, RC_SIM_KV_CLIENTS_MAX);
+		o->kv_clients = (uint16_t)v;
+		break;
+	case OPT_KV_HISTORY:
+		o->kv_history = optarg;
+		break;
+	case OPT_LINCHECK:
+		o->lincheck = true;
+		break;
+	case OPT_STALE_READS:
+		o->stale_reads = true;
+		break;
 	case OPT_HELP:
 		fputs(usage_text, stdout);
 		exit(0);
@@ -266,6 +315,144 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->kv_clients == 0 && (o->kv_history != NULL || o->lincheck || o->stale_reads))
+		o->kv_clients = KV_CLIENTS_DEFAULT;
+	if (o->kv_history != NULL && o->seed_first != o->seed_last &&
+	    strstr(o->kv_history, KV_SEED_MARK) == NULL)
+		usage_error("--kv-history with several seeds needs " KV_SEED_MARK " in its name");
+}
+
+/* ---- Key-value histories ------------------------------------------------------------------- */
+
+/* Writes the key-value history of the world of seed to the --kv-history file. Returns 0, or -1
+ * (said why on stderr). */
+static int
+kv_write_file(const struct rc_sim *sim, const char *pattern, uint64_t seed)
+{
+	const char *mark = strstr(pattern, KV_SEED_MARK);
+	char path[4096];
+	FILE *f;
+	int rc;
+
+	if (mark == NULL)
+		snprintf(path, sizeof(path), "%s", pattern);
+	else
+		snprintf(path, sizeof(path), "%.*s%" PRIu64 "%s", (int)(mark - pattern), pattern,
+			 seed, mark + strlen(KV_SEED_MARK));
+	f = fopen(path, "w");
+	if (f == NULL) {
+		fprintf(stderr, "rc-sim: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	rc = rc_sim_kv_write_history(sim, f);
+	if (fclose(f) != 0 || rc != 0) {
+		fprintf(stderr, "rc-sim: %s: write failed\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses the key-value history of the world of seed into *h. Returns 0, or -1 (said why). */
+static int
+kv_parse(const struct rc_sim *sim, uint64_t seed, struct rc_lincheck_history *h)
+{
+	uint32_t count = rc_sim_kv_op_count(sim);
+	uint32_t line_no = 0;
+	char line[256];
+	char err[256];
+
+	for (uint32_t i = 0; i < count; i++) {
+		int len = rc_sim_kv_history_line(sim, i, line, sizeof(line));
+
+		if (len == 0)
+			continue;
+		if ((size_t)len >= sizeof(line) ||
+		    rc_lincheck_parse_line(h, line, ++line_no, err, sizeof(err)) != 0) {
+			printf("seed %" PRIu64 ": lincheck: history line %u does not parse: %s\n",
+			       seed, line_no, (size_t)len >= sizeof(line) ? "too long" : err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Checks the key-value history of the world of seed for linearizability. Prints a line for a
+ * violation (with the checker's report of the keys) or an undecided check. Returns 0 when
+ * linearizable, 1 when not, -1 when undecided.
+ */
+static int
+kv_lincheck(const struct rc_sim *sim, uint64_t seed)
+{
+	struct rc_lincheck_history h = { 0 };
+	struct rc_lincheck_result res;
+	char err[256];
+	int rc = -1;
+
+	if (kv_parse(sim, seed, &h) != 0)
+		goto out;
+	if (rc_lincheck_check(&h, &res, err, sizeof(err)) != 0) {
+		printf("seed %" PRIu64 ": lincheck: undecided: %s\n", seed, err);
+		goto out;
+	}
+	rc = res.violation_count == 0 ? 0 : 1;
+	if (rc == 1) {
+		printf("seed %" PRIu64
+		       ": linearizability: %zu of %zu keys not linearizable (%zu operations)\n",
+		       seed, res.violation_count, res.key_count, h.op_count);
+		rc_lincheck_result_print(stdout, &h, &res);
+	}
+	rc_lincheck_result_free(&res);
+out:
+	rc_lincheck_history_free(&h);
+	return rc;
+}
+
+/* The key-value part of one seed: history file, in-process check, totals. Returns false when
+ * the seed failed (a history no order explains, a check undecided or a file not written). */
+static bool
+kv_seed(const struct opts *o, const struct rc_sim *sim, uint64_t seed, struct kv_totals *t)
+{
+	struct rc_sim_kv_stats st;
+	bool ok = true;
+	int rc;
+
+	rc_sim_kv_stats(sim, &st);
+	t->ops.lines += st.lines;
+	t->ops.writes_ok += st.writes_ok;
+	t->ops.cas_failed += st.cas_failed;
+	t->ops.unknown += st.unknown;
+	t->ops.reads_ok += st.reads_ok;
+	t->ops.failed += st.failed;
+	t->ops.left_out += st.left_out;
+	if (o->kv_history != NULL && kv_write_file(sim, o->kv_history, seed) != 0) {
+		t->undecided++;
+		ok = false;
+	}
+	if (!o->lincheck)
+		return ok;
+	rc = kv_lincheck(sim, seed);
+	t->histories++;
+	t->not_linearizable += rc == 1;
+	t->undecided += rc == -1;
+	return ok && rc == 0;
+}
+
+/* Prints the key-value summary of a sweep. */
+static void
+kv_summary(const struct opts *o, const struct kv_totals *t)
+{
+	printf("kv: %" PRIu64 " operations (%" PRIu64 " writes ok, %" PRIu64
+	       " cas unequal, %" PRIu64 " unknown, %" PRIu64 " reads, %" PRIu64
+	       " failed) from %u clients%s",
+	       t->ops.lines, t->ops.writes_ok, t->ops.cas_failed, t->ops.unknown, t->ops.reads_ok,
+	       t->ops.failed, o->kv_clients, o->stale_reads ? ", stale reads planted" : "");
+	if (o->lincheck)
+		printf("; %" PRIu64 " histories checked, %" PRIu64 " not linearizable",
+		       t->histories, t->not_linearizable);
+	if (t->undecided > 0)
+		printf(", %" PRIu64 " undecided", t->undecided);
+	putchar('\n');
 }
 
 /* Runs the seed range; prints a line per failing seed and the summary. Returns the exit code. */
@@ -274,6 +461,7 @@ run_seeds(const struct opts *o)
 {
 	struct rc_sim_config cfg;
 	struct rc_sim *sim = NULL;
+	struct kv_totals kv = { 0 };
 	uint64_t seed;
 
 	for (seed = o->seed_first;; seed++) {
@@ -283,6 +471,8 @@ run_seeds(const struct opts *o)
 		cfg.faults = o->faults;
 		cfg.safety_ticks = o->ticks;
 		cfg.trace = o->trace ? stdout : NULL;
+		cfg.kv_clients = o->kv_clients;
+		cfg.kv_stale_reads = o->stale_reads;
 		g_seed = seed;
 		g_seeds_run++;
 		if (sim == NULL)
@@ -297,6 +487,8 @@ run_seeds(const struct opts *o)
 		if (!rc_sim_run_seed(sim)) {
 			printf("seed %" PRIu64 ": %s\n", seed, rc_sim_violation(sim));
 			g_violations++;
+		} else if (o->kv_clients > 0 && !kv_seed(o, sim, seed, &kv)) {
+			g_violations++;
 		}
 		rc_sim_stats(sim, &st);
 		g_commits += st.acknowledged;
@@ -304,6 +496,8 @@ run_seeds(const struct opts *o)
 			break;
 	}
 	rc_sim_destroy(sim);
+	if (o->kv_clients > 0)
+		kv_summary(o, &kv);
 	printf("%" PRIu64 " seeds, %" PRIu64 " violations, %" PRIu64 " commits\n", g_seeds_run,
 	       g_violations, g_commits);
 	if (o->expect_violation) {

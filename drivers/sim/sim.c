@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <replicore/assert.h>
+#include <replicore/kv.h>
 #include <replicore/prng.h>
 #include <replicore/raft.h>
 #include <replicore/wire.h>
@@ -24,8 +25,9 @@
 /* Pending writes per node, and entries those writes hold; deliveries wait above 3/4 of either. */
 #define SIM_DISK_OPS_MAX 1024u
 #define SIM_DISK_ENTRIES_MAX (1u << 15)
-/* Events: one per packet, plus ticks, disk, restarts (stale ones die at their time), client. */
-#define SIM_EVENTS_MAX (SIM_PACKETS_MAX + 64u * RC_NODES_MAX + 16u)
+/* Events: one per packet, plus ticks, disk, restarts (stale ones die at their time), client,
+ * and one poll per key-value client. */
+#define SIM_EVENTS_MAX (SIM_PACKETS_MAX + 64u * RC_NODES_MAX + 16u + RC_SIM_KV_CLIENTS_MAX)
 /* Proposal ids a world hands out (client, liveness probes and scripted tests). */
 #define SIM_PROPOSALS_CAP (1u << 14)
 #define SIM_CLUSTER_ID 0x5eedu
@@ -38,9 +40,32 @@
 #define SIM_LIVENESS_WINDOWS_MAX 100u
 #define SIM_CENTI 100u
 
+/* Key-value workload: keys "k0".. (as many as clients, at least 2: the unknown outcomes a crash
+ * leaves, one per client, spread over them), text of a key or value with its NUL ("c8-4096"),
+ * commands. */
+#define SIM_KV_KEYS_MIN 2u
+#define SIM_KV_KEYS RC_SIM_KV_CLIENTS_MAX
+#define SIM_KV_TEXT_BYTES 16u
+#define SIM_KV_CMD_BYTES_MAX (RC_KV_COMMAND_HEADER_BYTES + 3u * SIM_KV_TEXT_BYTES)
+/* Clock units between two visits of a key-value client. */
+#define SIM_KV_POLL_UNITS 5u
+/* Base election timeouts a write waits to see its entry applied, a read attempt waits for its
+ * answer, and an operation waits for some node to take it, before the client gives up. */
+#define SIM_KV_WRITE_WAIT_TIMEOUTS 30u
+#define SIM_KV_READ_WAIT_TIMEOUTS 2u
+#define SIM_KV_OP_TIMEOUTS 6u
+/* The op of a GET in a record (writes carry enum rc_kv_op). */
+#define SIM_KV_GET 0u
+
 _Static_assert(SIM_PROPOSALS_CAP >= RC_SIM_PROPOSALS_MAX + 2 * RC_PROPOSE_ENTRIES_MAX,
 	       "client and scripted proposals fit the proposal table");
 _Static_assert(SIM_DISK_ENTRIES_MAX / 4 >= 4 * RC_MSG_ENTRIES_MAX, "a batch fits the headroom");
+_Static_assert(SIM_PROPOSALS_CAP >=
+		       RC_SIM_PROPOSALS_MAX + RC_SIM_KV_OPS_MAX + 2 * RC_PROPOSE_ENTRIES_MAX,
+	       "the writes of the key-value clients fit the proposal table too");
+_Static_assert(RC_SIM_KV_CLIENTS_MAX <= 0xffu, "a read's ctx holds the client in its low byte");
+_Static_assert(SIM_KV_CMD_BYTES_MAX <= 0xffu, "a record's command length fits a byte");
+_Static_assert(SIM_KV_KEYS >= SIM_KV_KEYS_MIN && SIM_KV_KEYS <= 10u, "keys are k0..k9 at most");
 
 enum sim_event_kind {
 	SIM_EV_TICK = 1,
@@ -50,6 +75,7 @@ enum sim_event_kind {
 	SIM_EV_FAULT,
 	SIM_EV_CLIENT,
 	SIM_EV_CRASH, /* arg: node epoch when scheduled; power fails before a write is durable */
+	SIM_EV_KV,    /* arg: key-value client index; its periodic visit */
 };
 
 struct sim_event {
@@ -97,6 +123,13 @@ struct sim_disk {
 	uint32_t stall_per_million;
 };
 
+/* A node's key-value state machine: the value of each key, as the committed commands left it. */
+struct sim_kv_map {
+	bool present[SIM_KV_KEYS];
+	uint8_t len[SIM_KV_KEYS];
+	char value[SIM_KV_KEYS][SIM_KV_TEXT_BYTES]; /* NUL-terminated */
+};
+
 struct sim_node {
 	struct rc_raft *raft;
 	struct rc_raft_config cfg;
@@ -112,6 +145,7 @@ struct sim_node {
 	uint8_t seen_role; /* for the trace */
 	uint64_t seen_term;
 	uint64_t seen_commit;
+	struct sim_kv_map kv; /* Invariant: the commands of entries 1..applied_index */
 };
 
 struct sim_proposal {
@@ -120,6 +154,62 @@ struct sim_proposal {
 	uint32_t epoch;
 	uint16_t node;
 	bool acked;
+	uint32_t kv_rec; /* the key-value write it carries: record kv_rec - 1; 0: none */
+};
+
+/* Where a key-value client's operation stands. */
+enum sim_kv_phase {
+	SIM_KV_IDLE = 0,   /* no operation; the next starts at next_time */
+	SIM_KV_RETRY,	   /* not taken by any node yet; the next attempt at next_time */
+	SIM_KV_WRITE_WAIT, /* a write node appended, until it applies it (or the client gives up) */
+	SIM_KV_READ_WAIT,  /* a read waiting for node's read index */
+	SIM_KV_READ_APPLY, /* a read with its read index, waiting for node to apply up to it */
+};
+
+/* The outcome of a recorded operation. */
+enum sim_kv_outcome {
+	SIM_KV_PENDING = 0,
+	SIM_KV_OK,
+	SIM_KV_FAILED,	 /* cas: compared unequal; put, get: certainly had no effect */
+	SIM_KV_UNKNOWN,	 /* a write appended whose outcome the client never saw */
+	SIM_KV_LEFT_OUT, /* a cas no node appended: no effect, and "ok":false would mislead */
+};
+
+/* One operation of the key-value history. */
+struct sim_kv_rec {
+	uint64_t call;	    /* clock units */
+	uint64_t ret;	    /* clock units; set with outcome OK or FAILED */
+	uint16_t client;    /* 1-based */
+	uint8_t op;	    /* SIM_KV_GET, RC_KV_PUT or RC_KV_CAS */
+	uint8_t key;	    /* key "k<key>" */
+	uint8_t outcome;    /* enum sim_kv_outcome */
+	bool appended;	    /* a write some leader appended: giving up leaves it unknown */
+	bool expect_absent; /* cas: compared with a missing key */
+	bool value_absent;  /* get: the key was missing */
+	uint8_t cmd_bytes;
+	char value[SIM_KV_TEXT_BYTES]; /* put, cas: written; get: read */
+	char expect[SIM_KV_TEXT_BYTES];
+	uint8_t cmd[SIM_KV_CMD_BYTES_MAX]; /* a write's command, as the log entry carries it */
+};
+
+/* A key-value client: one operation at a time, to the node it believes leads. */
+struct sim_kv_client {
+	uint32_t rec;	   /* the operation in progress; SIM_NONE when idle */
+	uint8_t phase;	   /* enum sim_kv_phase */
+	uint16_t target;   /* the node it believes leads */
+	uint16_t node;	   /* the node of the attempt in progress */
+	uint32_t epoch;	   /* that node's life when it was asked */
+	uint32_t ref;	   /* WRITE_WAIT: the proposal */
+	uint64_t read_ctx; /* READ_WAIT: (attempt << 8) | client index */
+	uint64_t read_index;
+	uint64_t next_time;
+	uint64_t attempt_deadline;
+	uint64_t op_deadline;
+	uint32_t writes; /* values it wrote: the next one is "c<client>-<writes + 1>" */
+	uint32_t attempts;
+	bool seen[SIM_KV_KEYS]; /* it saw key's value (or absence): a cas expects it */
+	bool seen_absent[SIM_KV_KEYS];
+	char seen_value[SIM_KV_KEYS][SIM_KV_TEXT_BYTES];
 };
 
 /* Fault parameters of one world, drawn from its seed within the enabled classes. */
@@ -179,6 +269,10 @@ struct rc_sim {
 	const uint8_t *rx_payloads[RC_MSG_ENTRIES_MAX];
 	struct rc_raft_entry propose_entries[RC_PROPOSE_ENTRIES_MAX];
 	struct sim_payload_scratch scratch;
+	bool kv_on; /* key-value clients start operations (off once healed) */
+	uint32_t kv_rec_count;
+	struct sim_kv_rec *kv_recs; /* [RC_SIM_KV_OPS_MAX], in call order */
+	struct sim_kv_client kv_clients[RC_SIM_KV_CLIENTS_MAX];
 };
 
 static const char *const sim_fault_names[] = {
@@ -517,9 +611,110 @@ net_decode(struct rc_sim *s, uint32_t idx, struct rc_raft_msg *m)
 	}
 }
 
+/* ---- Key-value commands and maps ----------------------------------------------------------- */
+
+/*
+ * Encodes a write into buf (SIM_KV_CMD_BYTES_MAX bytes) with the store's own encoders (kv.h);
+ * expect is ignored for a put. Returns the command's length.
+ */
+static uint8_t
+kv_cmd_encode(uint8_t *buf, uint8_t op, const char *key, const char *expect, bool expect_absent,
+	      const char *value)
+{
+	uint32_t key_len = (uint32_t)strlen(key), value_len = (uint32_t)strlen(value);
+	int32_t total;
+
+	RC_ASSERT(op == RC_KV_PUT || op == RC_KV_CAS);
+	if (op == RC_KV_PUT)
+		total = rc_kv_encode_put(buf, SIM_KV_CMD_BYTES_MAX, key, key_len, value, value_len);
+	else
+		total = rc_kv_encode_cas(buf, SIM_KV_CMD_BYTES_MAX, key, key_len,
+					 expect_absent ? NULL : expect,
+					 expect_absent ? 0 : (uint32_t)strlen(expect), value,
+					 value_len);
+	RC_ASSERT(total > 0);
+	return (uint8_t)total;
+}
+
+/* The slot of key text (key_len bytes) "k0".."k<SIM_KV_KEYS - 1>", -1 when it is none. */
+static int
+kv_key_slot(const uint8_t *key, uint32_t key_len)
+{
+	if (key_len != 2 || key[0] != 'k' || key[1] < '0' || key[1] > '9' ||
+	    (uint32_t)(key[1] - '0') >= SIM_KV_KEYS)
+		return -1;
+	return key[1] - '0';
+}
+
+/* True when key slot k of map m holds value (len bytes), or is missing when absent. */
+static bool
+kv_map_holds(const struct sim_kv_map *m, int k, bool absent, const uint8_t *value, uint32_t len)
+{
+	if (absent || !m->present[k])
+		return absent == !m->present[k];
+	return m->len[k] == len && memcmp(m->value[k], value, len) == 0;
+}
+
+/*
+ * Decodes command cmd (bytes long) as engine/kv does and applies it to map m: a PUT sets the
+ * key; a CAS sets it when its value is the expected one (or it is missing, when the command
+ * expects absence). Returns RC_KV_OK, RC_KV_CAS_MISMATCH, or RC_KV_BAD_COMMAND (m unchanged).
+ */
+static enum rc_kv_result
+kv_map_apply(struct sim_kv_map *m, const uint8_t *cmd, uint32_t bytes)
+{
+	struct rc_kv_command c;
+	int k;
+
+	if (!rc_kv_command_decode(cmd, bytes, &c) || c.op == RC_KV_DELETE ||
+	    c.value_len >= SIM_KV_TEXT_BYTES)
+		return RC_KV_BAD_COMMAND;
+	bool absent = c.expected_len == RC_KV_EXPECT_ABSENT;
+
+	k = kv_key_slot(c.key, c.key_len);
+	if (k < 0)
+		return RC_KV_BAD_COMMAND;
+	if (c.op == RC_KV_CAS &&
+	    !kv_map_holds(m, k, absent, c.expected, absent ? 0 : c.expected_len))
+		return RC_KV_CAS_MISMATCH;
+	m->present[k] = true;
+	m->len[k] = (uint8_t)c.value_len;
+	memcpy(m->value[k], c.value, c.value_len);
+	m->value[k][c.value_len] = '\0';
+	return RC_KV_OK;
+}
+
+/* Applies the key-value write entry e carries, if any, to node id's map. Returns its outcome
+ * (RC_KV_OK for an entry that carries none). */
+static enum rc_kv_result
+kv_apply_entry(struct rc_sim *s, uint16_t id, const struct rc_raft_entry *e)
+{
+	const struct sim_kv_rec *rec;
+	enum rc_kv_result result;
+	uint32_t r;
+
+	if (e->type != RC_ENTRY_NORMAL || e->ref == 0 || e->ref > s->proposal_count)
+		return RC_KV_OK;
+	r = s->proposals[e->ref - 1].kv_rec;
+	if (r == 0)
+		return RC_KV_OK;
+	RC_ASSERT(r <= s->kv_rec_count);
+	rec = &s->kv_recs[r - 1];
+	result = kv_map_apply(&sim_node(s, id)->kv, rec->cmd, rec->cmd_bytes);
+	RC_ASSERT(result == RC_KV_OK || result == RC_KV_CAS_MISMATCH);
+	return result;
+}
+
 /* ---- Nodes: steps and updates -------------------------------------------------------------- */
 
 static void node_execute(struct rc_sim *s, uint16_t id);
+static void kv_on_write_acked(struct rc_sim *s, uint32_t ref, enum rc_kv_result result);
+static void kv_on_applied(struct rc_sim *s, uint16_t id);
+static void kv_on_apply_index(struct rc_sim *s, uint16_t id, uint64_t index,
+			      const struct rc_raft_entry *e);
+static void kv_on_reads(struct rc_sim *s, uint16_t id);
+static void kv_on_crash(struct rc_sim *s, uint16_t id);
+static void kv_give_up(struct rc_sim *s, struct sim_kv_client *c);
 
 /* Starts a batch of steps on node id: an empty update. */
 static void
@@ -735,9 +930,11 @@ disk_busy(struct rc_sim *s, uint16_t id)
 	       d->arena_used > SIM_DISK_ENTRIES_MAX * 3 / 4;
 }
 
-/* Acknowledges the proposal behind entry e when node id is the leader it was given to. */
+/* Acknowledges the proposal behind entry e when node id is the leader it was given to, and
+ * completes the key-value write it carries with result. */
 static void
-client_on_apply(struct rc_sim *s, uint16_t id, uint64_t index, const struct rc_raft_entry *e)
+client_on_apply(struct rc_sim *s, uint16_t id, uint64_t index, const struct rc_raft_entry *e,
+		enum rc_kv_result result)
 {
 	struct sim_proposal *p;
 
@@ -750,9 +947,12 @@ client_on_apply(struct rc_sim *s, uint16_t id, uint64_t index, const struct rc_r
 	s->stats.acknowledged++;
 	if (index > s->acked_index_max)
 		s->acked_index_max = index;
+	if (p->kv_rec != 0)
+		kv_on_write_acked(s, (uint32_t)e->ref, result);
 }
 
-/* Applies the update's committed range to node id's state machine. */
+/* Applies the update's committed range to node id's state machine (its key-value map too),
+ * then completes the reads that waited for it. */
 static void
 node_apply(struct rc_sim *s, uint16_t id)
 {
@@ -761,15 +961,19 @@ node_apply(struct rc_sim *s, uint16_t id)
 
 	for (i = s->update.apply_first; i <= s->update.apply_last; i++) {
 		const struct rc_raft_entry *e;
+		enum rc_kv_result result;
 
 		rc_checker_on_apply(&s->checker, id, i);
 		if (s->checker.violated)
 			return;
 		e = rc_raft_entry_at(n->raft, i);
+		result = kv_apply_entry(s, id, e);
 		n->applied_index = i;
 		n->applied_count++;
-		client_on_apply(s, id, i, e);
+		client_on_apply(s, id, i, e, result);
+		kv_on_apply_index(s, id, i, e);
 	}
+	kv_on_applied(s, id);
 }
 
 /* Traces role, term and commit changes of node id. */
@@ -812,10 +1016,13 @@ node_execute_once(struct rc_sim *s, uint16_t id)
 		if (idx != SIM_NONE)
 			net_transmit(s, idx, false);
 	}
-	if (!(u->flags & RC_UPDATE_APPLY))
+	if (u->flags & RC_UPDATE_APPLY)
+		node_apply(s, id);
+	if (s->checker.violated)
 		return 0;
-	node_apply(s, id);
-	return s->checker.violated ? 0 : u->apply_last;
+	if (u->flags & RC_UPDATE_READS)
+		kv_on_reads(s, id);
+	return (u->flags & RC_UPDATE_APPLY) ? u->apply_last : 0;
 }
 
 /* Executes node id's update, then reports what was applied (RC_EVENT_APPLIED) until the core
@@ -856,6 +1063,9 @@ node_boot(struct rc_sim *s, uint16_t id)
 	n->up = true;
 	n->applied_index = n->raft->applied;
 	n->applied_count = 0;
+	/* The core applies from index 1 again after rc_raft_init(): so does the map. */
+	RC_ASSERT(n->applied_index == 0);
+	memset(&n->kv, 0, sizeof(n->kv));
 	n->seen_role = n->raft->role;
 	n->seen_term = n->raft->term;
 	n->seen_commit = n->raft->commit;
@@ -879,6 +1089,7 @@ rc_sim_crash(struct rc_sim *s, uint16_t id)
 	n->up = false;
 	n->epoch++;
 	disk_lose_pending(s, id);
+	kv_on_crash(s, id);
 	rc_checker_on_crash(&s->checker, id);
 	s->stats.crashes++;
 }
@@ -935,9 +1146,11 @@ sim_any_leader(struct rc_sim *s)
 	return count == 0 ? 0 : ids[rc_prng_below(&s->prng, count)];
 }
 
-/* Proposes count fresh entries to node id (up). Returns how many it accepted. */
+/* Proposes count fresh entries to node id (up), carrying key-value record kv_rec - 1 when
+ * kv_rec is not 0. Returns how many it accepted. */
 static uint32_t
-sim_propose_to(struct rc_sim *s, uint16_t id, uint32_t count, uint64_t *first_index)
+sim_propose_to(struct rc_sim *s, uint16_t id, uint32_t count, uint64_t *first_index,
+	       uint32_t kv_rec)
 {
 	struct rc_raft_event ev = { .type = RC_EVENT_PROPOSE };
 	uint32_t first_ref = s->proposal_count + 1;
@@ -951,7 +1164,8 @@ sim_propose_to(struct rc_sim *s, uint16_t id, uint32_t count, uint64_t *first_in
 		s->propose_entries[i] = (struct rc_raft_entry){ .ref = first_ref + i,
 								.bytes = 8,
 								.type = RC_ENTRY_NORMAL };
-		s->proposals[first_ref - 1 + i] = (struct sim_proposal){ .node = id };
+		s->proposals[first_ref - 1 + i] = (struct sim_proposal){ .node = id,
+									 .kv_rec = kv_rec };
 	}
 	s->proposal_count += count;
 	ev.propose.entries = s->propose_entries;
@@ -990,10 +1204,389 @@ sim_on_client(struct rc_sim *s)
 		if (count > RC_SIM_PROPOSALS_MAX - s->client_entries)
 			count = RC_SIM_PROPOSALS_MAX - s->client_entries;
 		s->client_entries += count;
-		sim_propose_to(s, id, count, NULL);
+		sim_propose_to(s, id, count, NULL, 0);
 	}
 	sim_schedule(s, s->now + sim_between(s, s->p.client_gap_min, s->p.client_gap_max),
 		     SIM_EV_CLIENT, 0, 0);
+}
+
+/* ---- Key-value clients --------------------------------------------------------------------- */
+
+/* Clock units of n base election timeouts. */
+static uint64_t
+kv_timeout_units(const struct rc_sim *s, uint32_t n)
+{
+	return (uint64_t)n * s->nodes[0].cfg.election_ticks * RC_SIM_TICK_UNITS;
+}
+
+/* The name of a record's operation in the history format. */
+static const char *
+kv_op_name(uint8_t op)
+{
+	return op == RC_KV_PUT ? "put" : op == RC_KV_CAS ? "cas" : "get";
+}
+
+/* Describes record rec for the trace: "put(k1, c2-5)", "cas(k1, c1-2 -> c2-5)", "get(k1) ->
+ * c1-2" once a get has its value. */
+static void
+kv_rec_text(const struct sim_kv_rec *rec, char *buf, size_t size)
+{
+	const char *expect = rec->expect_absent ? "(missing)" : rec->expect;
+	const char *got = rec->value_absent ? "(missing)" : rec->value;
+
+	if (rec->op == RC_KV_PUT)
+		snprintf(buf, size, "put(k%u, %s)", rec->key, rec->value);
+	else if (rec->op == RC_KV_CAS)
+		snprintf(buf, size, "cas(k%u, %s -> %s)", rec->key, expect, rec->value);
+	else if (rec->outcome == SIM_KV_OK)
+		snprintf(buf, size, "get(k%u) -> %s", rec->key, got);
+	else
+		snprintf(buf, size, "get(k%u)", rec->key);
+}
+
+/* Traces a step of client c's operation: "client 2 put(k1, c2-5): " and the text of fmt. */
+__attribute__((format(printf, 3, 4))) static void
+kv_trace(struct rc_sim *s, const struct sim_kv_client *c, const char *fmt, ...)
+{
+	const struct sim_kv_rec *rec = &s->kv_recs[c->rec];
+	char what[3 * SIM_KV_TEXT_BYTES + 16];
+	char text[160];
+	va_list ap;
+
+	if (s->trace == NULL)
+		return;
+	kv_rec_text(rec, what, sizeof(what));
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	sim_trace(s, "client %u %s: %s", rec->client, what, text);
+}
+
+/* Ends client c's operation with outcome (returning now when OK or FAILED); the next one
+ * starts after a seeded pause. */
+static void
+kv_finish(struct rc_sim *s, struct sim_kv_client *c, uint8_t outcome)
+{
+	struct sim_kv_rec *rec = &s->kv_recs[c->rec];
+	static const char *const names[] = { "pending", "ok", "failed", "unknown", "left out" };
+
+	RC_ASSERT(c->phase != SIM_KV_IDLE && rec->outcome == SIM_KV_PENDING);
+	RC_ASSERT(outcome != SIM_KV_PENDING && outcome <= SIM_KV_LEFT_OUT);
+	RC_ASSERT(outcome != SIM_KV_UNKNOWN || rec->appended);
+	rec->outcome = outcome;
+	rec->ret = s->now;
+	kv_trace(s, c, "%s", names[outcome]);
+	c->phase = SIM_KV_IDLE;
+	c->rec = SIM_NONE;
+	c->next_time = s->now + sim_between(s, 0, 20);
+}
+
+/* Client c notes the value (or absence) of key it just read or wrote. */
+static void
+kv_client_saw(struct sim_kv_client *c, uint8_t key, bool absent, const char *value)
+{
+	c->seen[key] = true;
+	c->seen_absent[key] = absent;
+	if (!absent)
+		snprintf(c->seen_value[key], SIM_KV_TEXT_BYTES, "%s", value);
+}
+
+/* Completes client c's GET with the value node id's map holds now. */
+static void
+kv_finish_get(struct rc_sim *s, struct sim_kv_client *c, uint16_t id)
+{
+	struct sim_kv_rec *rec = &s->kv_recs[c->rec];
+	const struct sim_kv_map *m = &sim_node(s, id)->kv;
+
+	rec->value_absent = !m->present[rec->key];
+	if (m->present[rec->key])
+		memcpy(rec->value, m->value[rec->key], SIM_KV_TEXT_BYTES);
+	kv_client_saw(c, rec->key, rec->value_absent, rec->value);
+	kv_finish(s, c, SIM_KV_OK);
+}
+
+/* Attempt of client c at node id failed with no effect: it tries again a little later at the
+ * leader id names, or at the next node when id names none (or is down). */
+static void
+kv_retry(struct rc_sim *s, struct sim_kv_client *c, uint16_t id)
+{
+	const struct sim_node *n = sim_node(s, id);
+	uint16_t hint = n->up ? n->raft->leader : 0;
+
+	c->target = hint != 0 && hint != id ? hint : (uint16_t)(id % s->node_count + 1);
+	kv_trace(s, c, "n%u %s, next try at n%u", id, n->up ? "refuses" : "is down", c->target);
+	c->phase = SIM_KV_RETRY;
+	c->next_time = s->now + sim_between(s, 2, 10);
+}
+
+/* A write of record ref's proposal was applied by the leader that took it, with result. */
+static void
+kv_on_write_acked(struct rc_sim *s, uint32_t ref, enum rc_kv_result result)
+{
+	uint32_t r = s->proposals[ref - 1].kv_rec - 1;
+	struct sim_kv_rec *rec = &s->kv_recs[r];
+	struct sim_kv_client *c = &s->kv_clients[rec->client - 1];
+
+	if (c->rec != r || c->phase != SIM_KV_WRITE_WAIT || c->ref != ref)
+		return; /* the client gave up on it: it stays of unknown outcome */
+	if (result == RC_KV_OK)
+		kv_client_saw(c, rec->key, false, rec->value);
+	kv_finish(s, c, result == RC_KV_OK ? SIM_KV_OK : SIM_KV_FAILED);
+}
+
+/*
+ * Node id applied entry e at index: a write it appended at that index in this life whose entry
+ * is not e was cut from its log and can never commit (a committed index holds one entry, and a
+ * proposal is appended at one index only). The node knows, so the client learns the write had
+ * no effect: a put fails, a cas is left out of the history.
+ */
+static void
+kv_on_apply_index(struct rc_sim *s, uint16_t id, uint64_t index, const struct rc_raft_entry *e)
+{
+	for (uint16_t i = 0; i < s->cfg.kv_clients; i++) {
+		struct sim_kv_client *c = &s->kv_clients[i];
+		const struct sim_proposal *p;
+
+		if (c->phase != SIM_KV_WRITE_WAIT || c->node != id ||
+		    c->epoch != sim_node(s, id)->epoch)
+			continue;
+		p = &s->proposals[c->ref - 1];
+		if (p->index != index || e->ref == c->ref)
+			continue;
+		kv_trace(s, c, "n%u applied another entry at %" PRIu64 ": ref %u was cut", id,
+			 index, c->ref);
+		kv_give_up(s, c);
+	}
+}
+
+/* Completes the GET of client c if its node applied its read index in the same life. */
+static void
+kv_read_try_finish(struct rc_sim *s, struct sim_kv_client *c)
+{
+	const struct sim_node *n = sim_node(s, c->node);
+
+	if (n->up && n->epoch == c->epoch && n->applied_index >= c->read_index)
+		kv_finish_get(s, c, c->node);
+}
+
+/* Node id applied more: the reads waiting on it may complete. */
+static void
+kv_on_applied(struct rc_sim *s, uint16_t id)
+{
+	for (uint16_t i = 0; i < s->cfg.kv_clients; i++) {
+		struct sim_kv_client *c = &s->kv_clients[i];
+
+		if (c->phase == SIM_KV_READ_APPLY && c->node == id)
+			kv_read_try_finish(s, c);
+	}
+}
+
+/* Takes the answers to reads in node id's update: a read index to wait for, or a retry. */
+static void
+kv_on_reads(struct rc_sim *s, uint16_t id)
+{
+	for (uint32_t i = 0; i < s->update.read_count; i++) {
+		const struct rc_raft_read *a = &s->update.reads[i];
+		uint64_t ci = a->ctx & 0xffu;
+		struct sim_kv_client *c;
+
+		if (ci >= s->cfg.kv_clients)
+			continue;
+		c = &s->kv_clients[ci];
+		if (c->phase != SIM_KV_READ_WAIT || c->read_ctx != a->ctx || c->node != id)
+			continue; /* an attempt the client gave up */
+		if (a->status == RC_READ_OK)
+			kv_trace(s, c, "n%u read index %" PRIu64 ", applied %" PRIu64, id, a->index,
+				 sim_node(s, id)->applied_index);
+		else
+			kv_trace(s, c, "n%u answers %s", id,
+				 a->status == RC_READ_NOT_LEADER ? "not-leader" :
+				 a->status == RC_READ_DROPPED	 ? "dropped" :
+								   "busy");
+		if (a->status != RC_READ_OK) {
+			kv_retry(s, c, id);
+			continue;
+		}
+		c->phase = SIM_KV_READ_APPLY;
+		c->read_index = a->index;
+		kv_read_try_finish(s, c);
+	}
+}
+
+/* Node id crashed: writes it appended become unknown, reads it held go elsewhere. */
+static void
+kv_on_crash(struct rc_sim *s, uint16_t id)
+{
+	for (uint16_t i = 0; i < s->cfg.kv_clients; i++) {
+		struct sim_kv_client *c = &s->kv_clients[i];
+
+		if (c->node != id)
+			continue;
+		if (c->phase == SIM_KV_WRITE_WAIT)
+			kv_finish(s, c, SIM_KV_UNKNOWN);
+		else if (c->phase == SIM_KV_READ_WAIT || c->phase == SIM_KV_READ_APPLY)
+			kv_retry(s, c, id);
+	}
+}
+
+/* The planted stale read: client c's GET reads the map of the node it asks (up) at once, with
+ * no read index: a follower, or a deposed leader behind a partition, answers what it applied. */
+static void
+kv_stale_get(struct rc_sim *s, struct sim_kv_client *c)
+{
+	c->node = c->target;
+	c->epoch = sim_node(s, c->target)->epoch;
+	kv_trace(s, c, "n%u answers from its map (stale reads planted)", c->target);
+	kv_finish_get(s, c, c->target);
+}
+
+/* Asks node id (up) for a read index for client ci's GET; the answer comes in an update. */
+static void
+kv_ask_read(struct rc_sim *s, uint32_t ci, uint16_t id)
+{
+	struct sim_kv_client *c = &s->kv_clients[ci];
+	struct rc_raft_event ev = { .type = RC_EVENT_READ_INDEX };
+
+	c->phase = SIM_KV_READ_WAIT;
+	c->node = id;
+	c->epoch = sim_node(s, id)->epoch;
+	c->read_ctx = ((uint64_t)++c->attempts << 8) | ci;
+	c->attempt_deadline = s->now + kv_timeout_units(s, SIM_KV_READ_WAIT_TIMEOUTS);
+	ev.read.ctx = c->read_ctx;
+	ev.read.flags = 0;
+	kv_trace(s, c, "ask n%u for a read index", id);
+	node_event(s, id, &ev);
+}
+
+/* Proposes client c's write to node id (an up leader). */
+static void
+kv_propose(struct rc_sim *s, struct sim_kv_client *c, uint16_t id)
+{
+	struct sim_kv_rec *rec = &s->kv_recs[c->rec];
+
+	c->phase = SIM_KV_WRITE_WAIT;
+	c->node = id;
+	c->epoch = sim_node(s, id)->epoch;
+	c->ref = s->proposal_count + 1;
+	c->attempt_deadline = s->now + kv_timeout_units(s, SIM_KV_WRITE_WAIT_TIMEOUTS);
+	kv_trace(s, c, "propose to n%u as ref %u", id, c->ref);
+	if (sim_propose_to(s, id, 1, NULL, c->rec + 1) == 1)
+		rec->appended = true;
+	else if (c->phase == SIM_KV_WRITE_WAIT)
+		kv_retry(s, c, id);
+}
+
+/* One attempt of client ci's operation at the node it believes leads. */
+static void
+kv_attempt(struct rc_sim *s, uint32_t ci)
+{
+	struct sim_kv_client *c = &s->kv_clients[ci];
+	const struct sim_kv_rec *rec = &s->kv_recs[c->rec];
+	const struct sim_node *n = sim_node(s, c->target);
+
+	if (!n->up)
+		kv_retry(s, c, c->target); /* connection refused */
+	else if (rec->op == SIM_KV_GET && s->cfg.kv_stale_reads)
+		kv_stale_get(s, c);
+	else if (rec->op == SIM_KV_GET)
+		kv_ask_read(s, ci, c->target);
+	else if (n->raft->role != RC_ROLE_LEADER)
+		kv_retry(s, c, c->target); /* "not the leader", before any step */
+	else
+		kv_propose(s, c, c->target);
+}
+
+/* Starts a new operation of client ci: a GET, PUT or CAS of a random key, then its first
+ * attempt. A CAS expects the value the client saw last (or, sometimes, the key missing). */
+static void
+kv_start(struct rc_sim *s, uint32_t ci)
+{
+	struct sim_kv_client *c = &s->kv_clients[ci];
+	struct sim_kv_rec *rec = &s->kv_recs[s->kv_rec_count];
+	uint32_t pick = (uint32_t)rc_prng_below(&s->prng, 100);
+	char key[SIM_KV_TEXT_BYTES];
+
+	RC_ASSERT(s->kv_rec_count < RC_SIM_KV_OPS_MAX);
+	memset(rec, 0, sizeof(*rec));
+	rec->call = s->now;
+	rec->client = (uint16_t)(ci + 1);
+	rec->op = pick < 40 ? SIM_KV_GET : pick < 75 ? RC_KV_PUT : RC_KV_CAS;
+	rec->key = (uint8_t)rc_prng_below(&s->prng, s->cfg.kv_clients > SIM_KV_KEYS_MIN ?
+							    s->cfg.kv_clients :
+							    SIM_KV_KEYS_MIN);
+	snprintf(key, sizeof(key), "k%u", rec->key);
+	if (rec->op != SIM_KV_GET)
+		snprintf(rec->value, sizeof(rec->value), "c%u-%u", ci + 1, ++c->writes);
+	if (rec->op == RC_KV_CAS) {
+		rec->expect_absent = !c->seen[rec->key] || c->seen_absent[rec->key] ||
+				     sim_chance(s, 250000);
+		if (!rec->expect_absent)
+			memcpy(rec->expect, c->seen_value[rec->key], SIM_KV_TEXT_BYTES);
+	}
+	if (rec->op != SIM_KV_GET)
+		rec->cmd_bytes = kv_cmd_encode(rec->cmd, rec->op, key, rec->expect,
+					       rec->expect_absent, rec->value);
+	c->rec = s->kv_rec_count++;
+	c->phase = SIM_KV_RETRY;
+	c->op_deadline = s->now + kv_timeout_units(s, SIM_KV_OP_TIMEOUTS);
+	kv_trace(s, c, "call");
+	kv_attempt(s, ci);
+}
+
+/* Client c ends an operation known to have had no effect: a put or get failed, a cas is left
+ * out of the history ("ok":false would say that it compared unequal). */
+static void
+kv_give_up(struct rc_sim *s, struct sim_kv_client *c)
+{
+	kv_finish(s, c, s->kv_recs[c->rec].op == RC_KV_CAS ? SIM_KV_LEFT_OUT : SIM_KV_FAILED);
+}
+
+/* The periodic visit of client ci: starts an operation, retries one, or gives up on one whose
+ * time ran out (a write appended is then of unknown outcome; a read tries elsewhere). */
+static void
+kv_on_poll(struct rc_sim *s, uint32_t ci)
+{
+	struct sim_kv_client *c = &s->kv_clients[ci];
+
+	RC_ASSERT(ci < s->cfg.kv_clients);
+	sim_schedule(s, s->now + SIM_KV_POLL_UNITS, SIM_EV_KV, 0, ci);
+	switch (c->phase) {
+	case SIM_KV_IDLE:
+		if (s->kv_on && s->now >= c->next_time && s->kv_rec_count < RC_SIM_KV_OPS_MAX)
+			kv_start(s, ci);
+		break;
+	case SIM_KV_RETRY:
+		if (s->now >= c->op_deadline)
+			kv_give_up(s, c);
+		else if (s->now >= c->next_time)
+			kv_attempt(s, ci);
+		break;
+	case SIM_KV_WRITE_WAIT:
+		if (s->now >= c->attempt_deadline)
+			kv_finish(s, c, SIM_KV_UNKNOWN);
+		break;
+	default:
+		if (s->now >= c->attempt_deadline)
+			kv_retry(s, c, c->node);
+		break;
+	}
+}
+
+/* Resets the key-value clients of a new world and schedules their first visits. Draws nothing
+ * from the PRNG without clients, so that worlds without them stay as they were. */
+static void
+kv_start_clients(struct rc_sim *s)
+{
+	s->kv_rec_count = 0;
+	s->kv_on = s->cfg.kv_clients > 0;
+	memset(s->kv_clients, 0, sizeof(s->kv_clients));
+	for (uint32_t ci = 0; ci < s->cfg.kv_clients; ci++) {
+		struct sim_kv_client *c = &s->kv_clients[ci];
+
+		c->rec = SIM_NONE;
+		c->target = (uint16_t)sim_between(s, 1, s->node_count);
+		sim_schedule(s, sim_between(s, 1, 100), SIM_EV_KV, 0, ci);
+	}
 }
 
 /* Nodes that are down now. */
@@ -1205,6 +1798,9 @@ sim_dispatch(struct rc_sim *s, const struct sim_event *ev)
 		if (s->faults_on && ev->arg == sim_node(s, ev->node)->epoch)
 			sim_crash_for_a_while(s, ev->node);
 		break;
+	case SIM_EV_KV:
+		kv_on_poll(s, ev->arg);
+		break;
 	default:
 		RC_ASSERT(false);
 	}
@@ -1395,7 +1991,8 @@ sim_config_ok(const struct rc_sim_config *c)
 {
 	if (c->nodes < 1 || c->nodes > RC_NODES_MAX || (c->faults & ~(uint32_t)RC_SIM_FAULT_ALL))
 		return false;
-	if (c->msg_entries_max > RC_MSG_ENTRIES_MAX || c->inflight_msgs_max > RC_INFLIGHT_MSGS_MAX)
+	if (c->msg_entries_max > RC_MSG_ENTRIES_MAX ||
+	    c->inflight_msgs_max > RC_INFLIGHT_MSGS_MAX || c->kv_clients > RC_SIM_KV_CLIENTS_MAX)
 		return false;
 	return rc_wire_append_bytes(c->msg_entries_max != 0 ? c->msg_entries_max : 64,
 				    8ull * (c->msg_entries_max != 0 ? c->msg_entries_max : 64)) <=
@@ -1420,6 +2017,7 @@ sim_start(struct rc_sim *s)
 			     SIM_EV_FAULT, 0, 0);
 	if (s->client_on)
 		sim_schedule(s, sim_between(s, 50, 200), SIM_EV_CLIENT, 0, 0);
+	kv_start_clients(s);
 	return 0;
 }
 
@@ -1483,8 +2081,9 @@ rc_sim_create(const struct rc_sim_config *c)
 	s->packets = calloc(SIM_PACKETS_MAX, sizeof(s->packets[0]));
 	s->frames = calloc(SIM_PACKETS_MAX, SIM_FRAME_BYTES);
 	s->proposals = calloc(SIM_PROPOSALS_CAP, sizeof(s->proposals[0]));
+	s->kv_recs = calloc(RC_SIM_KV_OPS_MAX, sizeof(s->kv_recs[0]));
 	if (s->heap == NULL || s->packets == NULL || s->frames == NULL || s->proposals == NULL ||
-	    rc_checker_init(&s->checker) != 0 || rc_sim_reset(s, c) != 0) {
+	    s->kv_recs == NULL || rc_checker_init(&s->checker) != 0 || rc_sim_reset(s, c) != 0) {
 		rc_sim_destroy(s);
 		return NULL;
 	}
@@ -1510,6 +2109,7 @@ rc_sim_destroy(struct rc_sim *s)
 	free(s->packets);
 	free(s->frames);
 	free(s->proposals);
+	free(s->kv_recs);
 	free(s);
 }
 
@@ -1652,7 +2252,7 @@ rc_sim_propose(struct rc_sim *s, uint32_t count, uint64_t *first_index)
 		*first_index = 0;
 	if (leader == 0 || s->checker.violated)
 		return 0;
-	return sim_propose_to(s, leader, count, first_index);
+	return sim_propose_to(s, leader, count, first_index, 0);
 }
 
 /* Starts an election on node id now. Returns false on a violation. */
@@ -1679,6 +2279,7 @@ sim_heal_all(struct rc_sim *s)
 	s->heal_time = s->now;
 	s->faults_on = false;
 	s->client_on = false;
+	s->kv_on = false;
 	rc_sim_heal(s);
 	s->p.tail_per_million = 0;
 	if (s->p.delay_max > s->p.delay_min + 10)
@@ -1810,7 +2411,7 @@ sim_liveness(struct rc_sim *s)
 			continue;
 		had_leader = true;
 		if (!sim_live_pending(s, &live, leader))
-			sim_propose_to(s, leader, 1, NULL);
+			sim_propose_to(s, leader, 1, NULL, 0);
 		sim_run(s, s->now + 2 * timeout < window_end ? s->now + 2 * timeout : window_end,
 			sim_live_done, &live);
 	}
@@ -1925,6 +2526,112 @@ rc_sim_stats(const struct rc_sim *s, struct rc_sim_stats *out)
 {
 	*out = s->stats;
 	out->elections = s->checker.elections;
+}
+
+/* ---- Key-value history --------------------------------------------------------------------- */
+
+/* The outcome record r shows in the history: one still in progress counts as given up now. */
+static uint8_t
+kv_history_outcome(const struct sim_kv_rec *r)
+{
+	if (r->outcome != SIM_KV_PENDING)
+		return r->outcome;
+	return r->appended ? SIM_KV_UNKNOWN : SIM_KV_LEFT_OUT;
+}
+
+/* Appends printf-style text to buf at *len (snprintf's truncation: *len may pass size). */
+__attribute__((format(printf, 4, 5))) static void
+kv_appendf(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, fmt, ap);
+	va_end(ap);
+	RC_ASSERT(n >= 0);
+	*len += (size_t)n;
+}
+
+uint32_t
+rc_sim_kv_op_count(const struct rc_sim *s)
+{
+	return s->kv_rec_count;
+}
+
+/* Formats operation i as a line of tools/lincheck's format; see sim.h. Returns its length, 0
+ * when it is left out. */
+int
+rc_sim_kv_history_line(const struct rc_sim *s, uint32_t i, char *buf, size_t size)
+{
+	const struct sim_kv_rec *r;
+	uint8_t outcome;
+	size_t len = 0;
+
+	RC_ASSERT(i < s->kv_rec_count);
+	r = &s->kv_recs[i];
+	outcome = kv_history_outcome(r);
+	if (outcome == SIM_KV_LEFT_OUT)
+		return 0;
+	kv_appendf(buf, size, &len, "{\"client\":%u,\"op\":\"%s\",\"key\":\"k%u\"", r->client,
+		   kv_op_name(r->op), r->key);
+	if (r->op != SIM_KV_GET)
+		kv_appendf(buf, size, &len, ",\"value\":\"%s\"", r->value);
+	else if (outcome == SIM_KV_OK && r->value_absent)
+		kv_appendf(buf, size, &len, ",\"value\":null");
+	else if (outcome == SIM_KV_OK)
+		kv_appendf(buf, size, &len, ",\"value\":\"%s\"", r->value);
+	if (r->op == RC_KV_CAS && r->expect_absent)
+		kv_appendf(buf, size, &len, ",\"expect\":null");
+	else if (r->op == RC_KV_CAS)
+		kv_appendf(buf, size, &len, ",\"expect\":\"%s\"", r->expect);
+	kv_appendf(buf, size, &len, ",\"call_ns\":%" PRIu64, r->call * RC_SIM_KV_NS_PER_UNIT);
+	if (outcome == SIM_KV_UNKNOWN)
+		kv_appendf(buf, size, &len, ",\"ok\":null}");
+	else
+		kv_appendf(buf, size, &len, ",\"return_ns\":%" PRIu64 ",\"ok\":%s}",
+			   r->ret * RC_SIM_KV_NS_PER_UNIT, outcome == SIM_KV_OK ? "true" : "false");
+	RC_ASSERT(len > 0 && len <= INT32_MAX);
+	return (int)len;
+}
+
+/* Writes every line of the history to f. Returns 0 or -EIO. */
+int
+rc_sim_kv_write_history(const struct rc_sim *s, FILE *f)
+{
+	char line[256];
+
+	for (uint32_t i = 0; i < s->kv_rec_count; i++) {
+		int len = rc_sim_kv_history_line(s, i, line, sizeof(line));
+
+		RC_ASSERT((size_t)len < sizeof(line));
+		if (len > 0 && fprintf(f, "%s\n", line) < 0)
+			return -EIO;
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Counts the history's operations by outcome. */
+void
+rc_sim_kv_stats(const struct rc_sim *s, struct rc_sim_kv_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < s->kv_rec_count; i++) {
+		const struct sim_kv_rec *r = &s->kv_recs[i];
+		uint8_t outcome = kv_history_outcome(r);
+
+		out->lines += outcome != SIM_KV_LEFT_OUT;
+		out->left_out += outcome == SIM_KV_LEFT_OUT;
+		out->unknown += outcome == SIM_KV_UNKNOWN;
+		if (outcome == SIM_KV_OK && r->op == SIM_KV_GET)
+			out->reads_ok++;
+		else if (outcome == SIM_KV_OK)
+			out->writes_ok++;
+		else if (outcome == SIM_KV_FAILED && r->op == RC_KV_CAS)
+			out->cas_failed++;
+		else if (outcome == SIM_KV_FAILED)
+			out->failed++;
+	}
 }
 
 const struct rc_raft_config *

@@ -12,6 +12,15 @@
  *     everything, then demands liveness and checks that no acknowledged proposal was lost;
  *   - scripted scenarios (tests, --demo): create a quiet world (faults 0, client off) and call
  *     partition / crash / propose / run_until by hand.
+ *
+ * An optional key-value workload (config kv_clients) runs beside the entry client: each client
+ * issues one operation at a time (GET, PUT or CAS on a few keys) to the node it believes leads,
+ * every node applies the committed commands to its own small map, and every operation is
+ * recorded with its call and return times as a history that tools/lincheck checks (see
+ * rc_sim_kv_history_line()). A write returns ok when its leader applied it in the life it was
+ * proposed in; one that was appended but never seen applied stays of unknown outcome. A GET asks
+ * its node for a read index (RC_EVENT_READ_INDEX) and returns that node's value once it applied
+ * the index; GETs that fail are recorded as failed ("ok":false), which constrains nothing.
  */
 #ifndef REPLICORE_SIM_H
 #define REPLICORE_SIM_H
@@ -27,6 +36,14 @@
 
 /* Entries the client proposes in one world at most: logs stay far below RC_LOG_ENTRIES_MAX. */
 #define RC_SIM_PROPOSALS_MAX 3000u
+
+/* Key-value clients of one world at most. */
+#define RC_SIM_KV_CLIENTS_MAX 8u
+/* Key-value operations one world records at most (then its clients stop); with the keys they
+ * share, no key comes near tools/lincheck's bound of operations per key. */
+#define RC_SIM_KV_OPS_MAX 4096u
+/* Nanoseconds of history time per clock unit: a tick (RC_SIM_TICK_UNITS units) reads as 1 ms. */
+#define RC_SIM_KV_NS_PER_UNIT 100000u
 
 /* Fault classes a world may draw from (a mask). */
 enum rc_sim_fault {
@@ -64,6 +81,10 @@ struct rc_sim_config {
 	uint32_t election_ticks;    /* 0: 10 */
 	uint32_t heartbeat_ticks;   /* 0: from the seed, 2 or 3 */
 	FILE *trace;		    /* NULL: no trace; else one line per event */
+	uint16_t kv_clients;	    /* 0: no key-value workload; else 1..RC_SIM_KV_CLIENTS_MAX */
+	/* Planted bug for the linearizability checker: GETs read the local map of any node at
+	 * once, without a read index (a lagging follower or a deposed leader answers stale). */
+	bool kv_stale_reads;
 };
 
 /* Counters of one world. */
@@ -172,6 +193,38 @@ bool rc_sim_logs_equal(const struct rc_sim *s, uint16_t a, uint16_t b);
 const char *rc_sim_violation(const struct rc_sim *s);
 /* Copies the world's counters into *out. */
 void rc_sim_stats(const struct rc_sim *s, struct rc_sim_stats *out);
+
+/* ---- Key-value history --------------------------------------------------------------------- */
+
+/* What the key-value clients did in one world, as its history shows it. */
+struct rc_sim_kv_stats {
+	uint64_t lines; /* operations in the history (the lines rc_sim_kv_history_line writes) */
+	uint64_t writes_ok;  /* put and cas that returned ok (a cas that swapped) */
+	uint64_t cas_failed; /* cas that returned having compared unequal */
+	uint64_t unknown;    /* writes appended but never seen applied: "ok":null */
+	uint64_t reads_ok;   /* gets that returned a value (or the key's absence) */
+	uint64_t failed;     /* puts and gets that certainly had no effect: "ok":false */
+	uint64_t left_out;   /* operations with no effect and no return left out of the history */
+};
+
+/* Operations recorded so far (lines and left-out ones): indexes 0..count-1. */
+uint32_t rc_sim_kv_op_count(const struct rc_sim *s);
+
+/*
+ * Formats operation i (< rc_sim_kv_op_count()) as one line of tools/lincheck's history format,
+ * without a newline, into buf of size bytes. An operation still in progress counts as given up
+ * now: a write that was appended is of unknown outcome, one never appended and a get in
+ * progress are left out. Returns the length of the line (truncated when >= size, as snprintf),
+ * or 0 when operation i is left out of the history (a cas refused before it was appended: its
+ * "ok":false would mean that it compared unequal).
+ */
+int rc_sim_kv_history_line(const struct rc_sim *s, uint32_t i, char *buf, size_t size);
+
+/* Writes every line of the history to f, in call order. Returns 0, or -EIO when a write fails. */
+int rc_sim_kv_write_history(const struct rc_sim *s, FILE *f);
+
+/* Counts the operations of the history by outcome into *out. */
+void rc_sim_kv_stats(const struct rc_sim *s, struct rc_sim_kv_stats *out);
 /* The Raft configuration the world gave node id (pre_vote, msg_entries_max, ...). */
 const struct rc_raft_config *rc_sim_raft_config(const struct rc_sim *s, uint16_t id);
 

@@ -56,13 +56,6 @@ struct rc_kv {
 	_Atomic uint64_t in_flight;
 };
 
-/* A command as decoded from an entry. */
-struct kv_command {
-	uint8_t op;
-	uint32_t key_len, value_len, expected_len; /* expected_len RC_KV_EXPECT_ABSENT: absent */
-	const uint8_t *key, *value, *expected;
-};
-
 /* Fills cfg with defaults: one spare item for every key. */
 void
 rc_kv_config_default(struct rc_kv_config *cfg, uint32_t capacity, uint32_t key_max,
@@ -191,88 +184,12 @@ kv_lookup(const struct rc_kv *kv, const uint8_t *key, uint32_t len, uint64_t has
 
 /* ---- Commands ------------------------------------------------------------------------------ */
 
-/* Writes a command's header and parts into buf; returns its bytes or an error. */
-static int32_t
-kv_encode(void *buf, uint32_t cap, uint8_t op, const void *key, uint32_t key_len,
-	  const void *expected, uint32_t expected_len, const void *value, uint32_t value_len)
-{
-	uint32_t exp_bytes = expected_len == RC_KV_EXPECT_ABSENT ? 0 : expected_len;
-	uint64_t total = (uint64_t)RC_KV_COMMAND_HEADER_BYTES + key_len + exp_bytes + value_len;
-	uint8_t *p = buf;
-
-	if (key_len == 0 || key_len > RC_KV_KEY_BYTES_MAX || value_len > RC_KV_VALUE_BYTES_MAX ||
-	    (expected_len != RC_KV_EXPECT_ABSENT && expected_len > RC_KV_VALUE_BYTES_MAX))
-		return -EINVAL;
-	if (total > cap)
-		return -EMSGSIZE;
-	p[0] = op;
-	p[1] = (uint8_t)key_len;
-	p[2] = (uint8_t)value_len;
-	p[3] = (uint8_t)(value_len >> 8);
-	p[4] = (uint8_t)expected_len;
-	p[5] = (uint8_t)(expected_len >> 8);
-	p[6] = 0;
-	p[7] = 0;
-	p += RC_KV_COMMAND_HEADER_BYTES;
-	memcpy(p, key, key_len);
-	p += key_len;
-	if (exp_bytes > 0)
-		memcpy(p, expected, exp_bytes);
-	p += exp_bytes;
-	if (value_len > 0)
-		memcpy(p, value, value_len);
-	return (int32_t)total;
-}
-
-/* Encodes a PUT. */
-int32_t
-rc_kv_encode_put(void *buf, uint32_t cap, const void *key, uint32_t key_len, const void *value,
-		 uint32_t value_len)
-{
-	return kv_encode(buf, cap, RC_KV_PUT, key, key_len, NULL, 0, value, value_len);
-}
-
-/* Encodes a DELETE. */
-int32_t
-rc_kv_encode_delete(void *buf, uint32_t cap, const void *key, uint32_t key_len)
-{
-	return kv_encode(buf, cap, RC_KV_DELETE, key, key_len, NULL, 0, NULL, 0);
-}
-
-/* Encodes a CAS (expected NULL: the key must be absent). */
-int32_t
-rc_kv_encode_cas(void *buf, uint32_t cap, const void *key, uint32_t key_len, const void *expected,
-		 uint32_t expected_len, const void *value, uint32_t value_len)
-{
-	if (expected == NULL)
-		expected_len = RC_KV_EXPECT_ABSENT;
-	return kv_encode(buf, cap, RC_KV_CAS, key, key_len, expected, expected_len, value,
-			 value_len);
-}
-
-/* Decodes a command, checking every length against the entry and the table's limits. */
+/* Decodes a command and checks it against the table's own limits. */
 static bool
-kv_decode(const struct rc_kv *kv, const uint8_t *p, uint32_t bytes, struct kv_command *c)
+kv_decode(const struct rc_kv *kv, const uint8_t *p, uint32_t bytes, struct rc_kv_command *c)
 {
-	if (bytes < RC_KV_COMMAND_HEADER_BYTES)
-		return false;
-	c->op = p[0];
-	c->key_len = p[1];
-	c->value_len = (uint32_t)p[2] | (uint32_t)p[3] << 8;
-	c->expected_len = (uint32_t)p[4] | (uint32_t)p[5] << 8;
-	uint32_t exp_bytes = c->expected_len == RC_KV_EXPECT_ABSENT ? 0 : c->expected_len;
-
-	if ((c->op != RC_KV_PUT && c->op != RC_KV_DELETE && c->op != RC_KV_CAS) || p[6] != 0 ||
-	    p[7] != 0 || c->key_len == 0 || c->key_len > kv->cfg.key_bytes_max ||
-	    c->value_len > kv->cfg.value_bytes_max ||
-	    (c->op != RC_KV_CAS && c->expected_len != 0) ||
-	    (c->op == RC_KV_DELETE && c->value_len != 0) ||
-	    (uint64_t)RC_KV_COMMAND_HEADER_BYTES + c->key_len + exp_bytes + c->value_len != bytes)
-		return false;
-	c->key = p + RC_KV_COMMAND_HEADER_BYTES;
-	c->expected = c->key + c->key_len;
-	c->value = c->expected + exp_bytes;
-	return true;
+	return rc_kv_command_decode(p, bytes, c) && c->key_len <= kv->cfg.key_bytes_max &&
+	       c->value_len <= kv->cfg.value_bytes_max;
 }
 
 /* ---- Applying ------------------------------------------------------------------------------ */
@@ -356,7 +273,7 @@ kv_item_equals(const struct kv_item *it, const uint8_t *value, uint32_t len)
 
 /* Applies one decoded command (PUT or a CAS whose check passed, or DELETE). */
 static bool
-kv_write(struct rc_kv *kv, uint64_t index, const struct kv_command *c, struct kv_item *old,
+kv_write(struct rc_kv *kv, uint64_t index, const struct rc_kv_command *c, struct kv_item *old,
 	 uint64_t hash, enum rc_kv_result *result)
 {
 	struct kv_item *it;
@@ -409,7 +326,7 @@ bool
 rc_kv_apply(struct rc_kv *kv, uint64_t index, const void *cmd, uint32_t bytes,
 	    enum rc_kv_result *result)
 {
-	struct kv_command c;
+	struct rc_kv_command c;
 	bool reader = rc_rcu_thread_flavor() != RC_RCU_NONE;
 	bool done = true;
 
@@ -676,7 +593,7 @@ rc_kv_snapshot_restore(struct rc_kv *kv, int fd, uint64_t *index)
 
 	for (; loaded < count; loaded++) {
 		const uint8_t *rec = b.p + off;
-		struct kv_command c = { .op = RC_KV_PUT };
+		struct rc_kv_command c = { .op = RC_KV_PUT };
 		enum rc_kv_result r;
 
 		c.key_len = (uint32_t)kv_get_le(rec, 2);
@@ -691,9 +608,12 @@ rc_kv_snapshot_restore(struct rc_kv *kv, int fd, uint64_t *index)
 				rc = -ENOMEM;
 				break;
 			}
+			/* Out of the read section, and offline for QSBR: our own grace period. */
 			if (reader)
 				rc_rcu_read_unlock();
+			rc_rcu_offline();
 			usleep(100);
+			rc_rcu_online();
 			if (reader)
 				rc_rcu_read_lock();
 		}

@@ -88,6 +88,22 @@ int32_t rc_kv_encode_cas(void *buf, uint32_t cap, const void *key, uint32_t key_
 			 const void *expected, uint32_t expected_len, const void *value,
 			 uint32_t value_len);
 
+/* A command as decoded from an entry; pointers point into the entry. */
+struct rc_kv_command {
+	uint8_t op;	       /* enum rc_kv_op */
+	uint32_t key_len;      /* 1..255 */
+	uint32_t value_len;    /* 0..RC_KV_VALUE_BYTES_MAX; 0 for DELETE */
+	uint32_t expected_len; /* CAS: its length or RC_KV_EXPECT_ABSENT; else 0 */
+	const uint8_t *key, *value, *expected;
+};
+
+/*
+ * Decodes an entry as a command, checking every length against the entry and the protocol's
+ * limits (a table checks its own key and value limits on top). Returns false for a malformed
+ * one. The encoders and this decoder live in the core library: no liburcu needed.
+ */
+bool rc_kv_command_decode(const void *cmd, uint32_t bytes, struct rc_kv_command *c);
+
 /* ---- The apply loop (one thread) ----------------------------------------------------------- */
 
 /*
