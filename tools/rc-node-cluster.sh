@@ -25,8 +25,15 @@
 # entries, through SIGUSR1), and every process exits 0 on SIGTERM (clients of a memif link stop
 # before its server). Every process started is stopped on exit (trap), whatever happens.
 #
+# Key-value mode (--kv-load S): instead of the bench, every node serves the key-value client
+# protocol on a UDP client port, and tools/rc-kv drives S seconds of closed-loop GETs (ReadIndex),
+# PUTs and CASes from 4 clients, following the leader, recording a history; --kill-leader
+# SIGKILLs the leader halfway through (the two others elect a new one and the load goes on).
+# Then rc-lincheck must find the history linearizable, and the surviving logs must agree.
+#
 # usage: tools/rc-node-cluster.sh [--rc-node PATH] [--duration S] [--warmup S] [--inflight N]
 #            [--payload B] [--cores C1,C2,C3] [--idle-yield N] [--json FILE] [--keep]
+#            [--kv-load S [--kill-leader] [--rc-kv PATH] [--rc-lincheck PATH]]
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,6 +47,10 @@ idle_yield=8
 json=""
 keep=0
 nodes=3
+kv_load=""
+kill_leader=0
+rc_kv="$here/../build/tools/rc-kv"
+rc_lincheck="$here/../build/tools/rc-lincheck"
 
 usage() {
 	sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -56,6 +67,10 @@ while [ $# -gt 0 ]; do
 	--idle-yield) idle_yield="$2"; shift 2 ;;
 	--json) json="$2"; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--kv-load) kv_load="$2"; shift 2 ;;
+	--kill-leader) kill_leader=1; shift ;;
+	--rc-kv) rc_kv="$2"; shift 2 ;;
+	--rc-lincheck) rc_lincheck="$2"; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "rc-node-cluster: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -149,16 +164,24 @@ write_config() {
 		echo "tick_us = 1000"
 		echo "link_wait_ms = 10000"
 		echo "idle_yield_polls = $idle_yield"
+		[ -n "$kv_load" ] && echo "client_port = $((client_base + id))"
 		echo "eal = $(lcore_arg "${core_of[$((id - 1))]}") --no-huge --no-pci --no-shconf -m 256 --file-prefix=$tag-$id --log-level=lib.eal:error"
 	} >"$f"
 }
 
+client_base=$((20000 + ($$ % 2000) * 8))
+declare -a dead=()
 for id in $(seq "$nodes"); do
 	write_config "$id"
 done
 
 bench_args=(--bench-inflight "$inflight" --bench-duration "$duration" --bench-warmup "$warmup"
 	--json "$dir/bench.json")
+if [ -n "$kv_load" ]; then
+	bench_args=()
+	[ -x "$rc_kv" ] || { echo "rc-node-cluster: no rc-kv at $rc_kv" >&2; exit 2; }
+	[ -x "$rc_lincheck" ] || { echo "rc-node-cluster: no rc-lincheck at $rc_lincheck" >&2; exit 2; }
+fi
 echo "rc-node-cluster: $nodes rc-node processes over net_memif, cores $cores, idle_yield_polls $idle_yield"
 # A memif client does not retry a server socket that is not there yet, so the nodes start in id
 # order, each once the server sockets of the nodes before it exist (the EAL creates them at probe).
@@ -175,9 +198,55 @@ for id in $(seq "$nodes"); do
 	done
 done
 
+# The node that said last that it is leader (its log's latest leadership line), or nothing.
+current_leader() {
+	local id line best="" best_term=-1 term
+	for id in $(seq "$nodes"); do
+		[ -n "${dead[$id]:-}" ] && continue
+		line=$(grep -E '^rc-node: node [0-9]+ (is leader|is no longer leader)' "$dir/node$id.log" | tail -n 1)
+		case "$line" in
+		*"is leader"*)
+			term=$(sed -n 's/.*(term \([0-9]*\)).*/\1/p' <<<"$line")
+			if [ "$term" -gt "$best_term" ]; then best=$id best_term=$term; fi ;;
+		esac
+	done
+	echo "$best"
+}
+
+leader=""
+if [ -n "$kv_load" ]; then
+	for _ in $(seq 100); do
+		[ -n "$(current_leader)" ] && break
+		sleep 0.1
+	done
+	[ -n "$(current_leader)" ] || fail "no leader within 10 s"
+	addrs=$(for id in $(seq "$nodes"); do printf '127.0.0.1:%d,' $((client_base + id)); done)
+	"$rc_kv" --nodes "${addrs%,}" --cluster 77 --timeout-ms 500 load --clients 4 --keys 4 \
+		--duration "$kv_load" --history "$dir/history.jsonl" >"$dir/rc-kv.log" 2>&1 &
+	kv_pid=$!
+	if [ "$kill_leader" -eq 1 ]; then
+		sleep "$(awk -v s="$kv_load" 'BEGIN { print s / 2 }')"
+		victim=$(current_leader)
+		[ -n "$victim" ] || fail "no leader to kill halfway through the load"
+		echo "rc-node-cluster: SIGKILL to the leader, node $victim"
+		kill -KILL "${pids[$victim]}"
+		wait "${pids[$victim]}" 2>/dev/null
+		pids[$victim]=""
+		dead[$victim]=1
+	fi
+	wait "$kv_pid" || { cat "$dir/rc-kv.log" >&2; fail "rc-kv load failed"; }
+	cat "$dir/rc-kv.log"
+	"$rc_lincheck" "$dir/history.jsonl" >"$dir/lincheck.log" 2>&1
+	lc=$?
+	cat "$dir/lincheck.log"
+	[ "$lc" -eq 0 ] || fail "the history is not linearizable (rc-lincheck exit $lc)"
+	leader=$(current_leader)
+	[ -n "$leader" ] || fail "no leader after the load"
+fi
+
 # Waits until some log says the bench is done; fails when a process exits or time runs out.
 deadline=$((SECONDS + 30 + ${warmup%.*} + ${duration%.*}))
-leader=""
+[ -n "$kv_load" ] && deadline=$((SECONDS + 30))
 while [ -z "$leader" ]; do
 	for id in $(seq "$nodes"); do
 		if grep -q '^rc-node: bench done' "$dir/node$id.log" 2>/dev/null; then
@@ -202,16 +271,19 @@ for _ in 1 2 3; do
 	sleep 0.5
 	declare -A seen=()
 	for id in $(seq "$nodes"); do
+		[ -n "${dead[$id]:-}" ] && continue
 		seen[$id]=$(grep -c '^rc-node: state' "$dir/node$id.log")
 		kill -USR1 "${pids[$id]}"
 	done
 	for id in $(seq "$nodes"); do
+		[ -n "${dead[$id]:-}" ] && continue
 		for _ in $(seq 30); do
 			[ "$(grep -c '^rc-node: state' "$dir/node$id.log")" -gt "${seen[$id]}" ] && break
 			sleep 0.1
 		done
 	done
 	states=$(for id in $(seq "$nodes"); do
+		[ -n "${dead[$id]:-}" ] && continue
 		grep '^rc-node: state' "$dir/node$id.log" | tail -n 1 | awk '{print $8, $10}'
 	done | sort -u)
 	if [ "$(printf '%s\n' "$states" | wc -l)" -eq 1 ] && [ -n "$states" ]; then
@@ -226,6 +298,7 @@ done
 
 # Stops the nodes, clients of each memif link before its server: node 3, then 2, then 1.
 for id in $(seq "$nodes" -1 1); do
+	[ -n "${dead[$id]:-}" ] && continue
 	kill -TERM "${pids[$id]}"
 	rc=""
 	for _ in $(seq 100); do
@@ -241,6 +314,12 @@ for id in $(seq "$nodes" -1 1); do
 	[ "$rc" -eq 0 ] || fail "node $id exited with status $rc"
 done
 
+if [ -n "$kv_load" ]; then
+	killed=""
+	[ "$kill_leader" -eq 1 ] && killed=", leader node $victim killed halfway"
+	echo "rc-node-cluster: OK (key-value load of $kv_load s$killed; history linearizable; the surviving logs agree)"
+	exit 0
+fi
 echo "rc-node-cluster: leader node $leader; its figures:"
 sed -n '/^rc-node: node [0-9]* of [0-9]* over/,/^rc-node: bench done/p' "$dir/node$leader.log"
 commits=$(sed -n 's/^  commits\/s *[0-9.]* *(\([0-9]*\) commits.*/\1/p' "$dir/node$leader.log" | head -n 1)

@@ -35,6 +35,7 @@
 #include <replicore/wire.h>
 
 #include "dpdk.h"
+#include "kv_service.h"
 #include "loadgen.h"
 #include "report.h"
 
@@ -80,6 +81,8 @@ struct node_conf {
 	uint32_t idle_yield_polls;
 	uint64_t seed;
 	bool promiscuous;
+	uint16_t client_port; /* 0: no client port */
+	uint32_t kv_capacity;
 	int eal_argc;
 	char *eal_argv[NODE_EAL_ARGS_MAX];
 	unsigned int seen[24]; /* per key of node_keys: the line that last set it (0: not yet) */
@@ -128,6 +131,8 @@ static char eal_runtime_dir[256]; /* the EAL's directory for this process, remov
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t state_requested;
 static uint8_t payload[RC_ENTRY_BYTES_MAX];
+static struct rc_kv *kv_table;	      /* the key-value state machine every node applies */
+static struct kv_service *kv_service; /* the client port, when configured */
 
 /* ---- Config file --------------------------------------------------------------------------- */
 
@@ -151,6 +156,8 @@ static const char *const node_keys[] = {
 	"idle_yield_polls",
 	"seed",
 	"promiscuous",
+	"client_port",
+	"kv_capacity",
 };
 #define NODE_KEY_COUNT (sizeof(node_keys) / sizeof(node_keys[0]))
 _Static_assert(NODE_KEY_COUNT <= 24, "conf.seen has a slot per key");
@@ -412,6 +419,10 @@ node_conf_line(unsigned int line, const char *key, char *value)
 		conf.idle_yield_polls = (uint32_t)node_parse_u64(line, key, value, 0, UINT32_MAX);
 	} else if (strcmp(key, "seed") == 0) {
 		conf.seed = node_parse_u64(line, key, value, 0, UINT64_MAX);
+	} else if (strcmp(key, "client_port") == 0) {
+		conf.client_port = (uint16_t)node_parse_u64(line, key, value, 1, 65535);
+	} else if (strcmp(key, "kv_capacity") == 0) {
+		conf.kv_capacity = (uint32_t)node_parse_u64(line, key, value, 1, 1u << 24);
 	} else {
 		RC_ASSERT(strcmp(key, "promiscuous") == 0);
 		conf.promiscuous = node_parse_bool(line, key, value);
@@ -493,6 +504,7 @@ node_conf_read(const char *path)
 	conf.cluster_id = 1;
 	conf.frame_bytes = 1500;
 	conf.payload_bytes = 64;
+	conf.kv_capacity = 65536;
 	conf.tick_ns = 1000000;
 	conf.election_ticks = 50;
 	conf.heartbeat_ticks = 10;
@@ -762,8 +774,19 @@ node_on_complete(void *ctx, uint64_t cookie, uint64_t index, enum rc_propose_sta
 {
 	struct node_bench *b = ctx;
 
-	(void)index;
+	if (cookie & KV_SERVICE_COOKIE) {
+		kv_service_on_complete(kv_service, cookie, index, status);
+		return;
+	}
 	rc_loadgen_complete(&b->gen, cookie, status);
+}
+
+/* A read of the client port settled (only the client port asks for reads). */
+static void
+node_on_read(void *ctx, uint64_t cookie, uint64_t index, enum rc_read_status status)
+{
+	(void)ctx;
+	kv_service_on_read(kv_service, cookie, index, status);
 }
 
 /* Returns a name for a role. */
@@ -1074,7 +1097,21 @@ main(int argc, char **argv)
 	while (ncfg.propose_ring_slots < 2 * opts.bench_inflight)
 		ncfg.propose_ring_slots <<= 1;
 	ncfg.complete = node_on_complete;
+	ncfg.read_ready = node_on_read;
 	ncfg.ctx = &bench;
+	struct rc_kv_config kc;
+
+	rc_kv_config_default(&kc, conf.kv_capacity, 64,
+			     conf.payload_bytes < 1024 ? conf.payload_bytes : 1024);
+	if (rc_kv_create(&kc, &kv_table) != 0) {
+		fprintf(stderr, "rc-node: no memory for a key-value table of %u keys\n",
+			conf.kv_capacity);
+		drv->ops->close(drv);
+		node_eal_release();
+		return 1;
+	}
+	ncfg.apply = rc_kv_node_apply;
+	ncfg.apply_ctx = kv_table;
 	if (rc_node_create(&ncfg, drv, &n) != 0) {
 		fprintf(stderr, "rc-node: node %u could not be created\n", conf.node_id);
 		drv->ops->close(drv);
@@ -1088,13 +1125,34 @@ main(int argc, char **argv)
 		bench.phase = BENCH_WAIT_LEADER;
 	}
 
+	if (conf.client_port != 0) {
+		if (kv_service_start(&kv_service, n, kv_table, conf.cluster_id, conf.client_port) !=
+		    0) {
+			rc_node_destroy(n);
+			drv->ops->close(drv);
+			node_eal_release();
+			return 1;
+		}
+		printf("rc-node: node %u serves key-value clients on UDP port %u\n", conf.node_id,
+		       conf.client_port);
+	}
 	rc = node_loop(n);
+	if (kv_service != NULL) {
+		uint64_t requests, answered, malformed;
+
+		kv_service_counts(kv_service, &requests, &answered, &malformed);
+		printf("rc-node: node %u client port: %" PRIu64 " requests, %" PRIu64
+		       " answered, %" PRIu64 " malformed\n",
+		       conf.node_id, requests, answered, malformed);
+		kv_service_stop(kv_service);
+	}
 
 	if (bench.phase == BENCH_WARMUP || bench.phase == BENCH_MEASURE)
 		printf("rc-node: node %u: stopped before the bench finished\n", conf.node_id);
 	node_print_state(n);
 	node_print_stats(drv, n);
 	rc_node_destroy(n);
+	rc_kv_destroy(kv_table);
 	drv->ops->close(drv);
 	node_eal_release();
 	for (int i = 0; i < conf.eal_argc; i++)
