@@ -909,7 +909,7 @@ bench_place(struct rc_driver *drv, struct rc_node **nodes)
 					id);
 				exit(1);
 			}
-			cfg.apply = rc_kv_node_apply;
+			cfg.apply_batch = rc_kv_node_apply_batch;
 			cfg.apply_ctx = kvs[id - 1];
 		}
 		if (rc_node_create(&cfg, drv, &nodes[id - 1]) != 0) {

@@ -320,7 +320,7 @@ Test(kv, readers_of_both_flavours_see_whole_values_while_the_table_churns)
 		    missing);
 	cr_assert_eq(bad, 0, "%" PRIu64 " torn or foreign values", bad);
 	cr_assert_gt(ok, 1000);
-	cr_assert_gt(index, 10000);
+	cr_assert_gt(index, 2000, "the table must churn through its 256 spare items many times");
 	rc_kv_destroy(kv);
 }
 

@@ -247,12 +247,14 @@ void
 kv_service_on_complete(struct kv_service *s, uint64_t cookie, uint64_t index,
 		       enum rc_propose_status status)
 {
-	uint64_t applied = 0;
-	enum rc_kv_result r = rc_kv_last_result(s->kv, &applied);
+	enum rc_kv_result r = RC_KV_BAD_COMMAND;
 
-	/* The node completes a proposal right after applying its entry. */
-	if (status == RC_PROPOSE_COMMITTED)
-		RC_ASSERT(applied == index);
+	/* The node completes a proposal right after the apply call that applied its entry. */
+	if (status == RC_PROPOSE_COMMITTED) {
+		bool known = rc_kv_result_of(s->kv, index, &r);
+
+		RC_ASSERT(known);
+	}
 	kv_push(s, cookie, false, (uint8_t)status, (uint8_t)r, index);
 }
 

@@ -31,7 +31,7 @@ void kv_service_stop(struct kv_service *s);
 
 /*
  * From the node's complete and read_ready callbacks (the node's thread): takes the outcome of a
- * service cookie. The table's result of the entry just applied is read here (rc_kv_last_result).
+ * service cookie. The table's result of the entry just applied is read here (rc_kv_result_of).
  */
 void kv_service_on_complete(struct kv_service *s, uint64_t cookie, uint64_t index,
 			    enum rc_propose_status status);

@@ -1110,7 +1110,7 @@ main(int argc, char **argv)
 		node_eal_release();
 		return 1;
 	}
-	ncfg.apply = rc_kv_node_apply;
+	ncfg.apply_batch = rc_kv_node_apply_batch;
 	ncfg.apply_ctx = kv_table;
 	if (rc_node_create(&ncfg, drv, &n) != 0) {
 		fprintf(stderr, "rc-node: node %u could not be created\n", conf.node_id);

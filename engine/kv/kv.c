@@ -49,8 +49,10 @@ struct rc_kv {
 	uint8_t *items;
 	struct kv_item *free_list;
 	_Atomic uint64_t applied_index;
-	enum rc_kv_result last_result;
-	uint64_t last_index;
+	/* Outcomes of the entries the node's apply callbacks applied last. */
+	uint64_t results_first;
+	uint32_t results_count;
+	uint8_t results[RC_APPLY_BATCH_MAX];
 	struct rc_kv_stats stats;
 	_Alignas(64) struct __cds_lfs_stack returned;
 	_Atomic uint64_t in_flight;
@@ -374,18 +376,46 @@ rc_kv_node_apply(void *ctx, uint64_t index, const void *cmd, uint32_t bytes)
 
 	if (!rc_kv_apply(kv, index, cmd, bytes, &r))
 		return false;
-	kv->last_result = r;
-	kv->last_index = index;
+	kv->results_first = index;
+	kv->results_count = 1;
+	kv->results[0] = (uint8_t)r;
 	return true;
 }
 
-/* The outcome of the last entry rc_kv_node_apply() applied. */
-enum rc_kv_result
-rc_kv_last_result(const struct rc_kv *kv, uint64_t *index)
+/* rc_kv_apply() for a batch, in one read-side section. */
+uint32_t
+rc_kv_node_apply_batch(void *ctx, const struct rc_apply_entry *entries, uint32_t count)
 {
-	if (index != NULL)
-		*index = kv->last_index;
-	return kv->last_result;
+	struct rc_kv *kv = ctx;
+	bool reader = rc_rcu_thread_flavor() != RC_RCU_NONE;
+	uint32_t done = 0;
+
+	RC_ASSERT(count <= RC_APPLY_BATCH_MAX);
+	if (reader)
+		rc_rcu_read_lock(); /* the applies' own sections nest inside it */
+	for (; done < count; done++) {
+		enum rc_kv_result r;
+
+		if (!rc_kv_apply(kv, entries[done].index, entries[done].payload,
+				 entries[done].bytes, &r))
+			break;
+		kv->results[done] = (uint8_t)r;
+	}
+	if (reader)
+		rc_rcu_read_unlock();
+	kv->results_first = count > 0 ? entries[0].index : 0;
+	kv->results_count = done;
+	return done;
+}
+
+/* The outcome of an entry the node's apply callbacks applied last. */
+bool
+rc_kv_result_of(const struct rc_kv *kv, uint64_t index, enum rc_kv_result *result)
+{
+	if (index < kv->results_first || index - kv->results_first >= kv->results_count)
+		return false;
+	*result = (enum rc_kv_result)kv->results[index - kv->results_first];
+	return true;
 }
 
 /* The counters. */
@@ -604,7 +634,7 @@ rc_kv_snapshot_restore(struct rc_kv *kv, int fd, uint64_t *index)
 		for (int tries = 0;
 		     !kv_write(kv, kv_get_le(rec + 4, 8), &c, NULL, kv_hash(c.key, c.key_len), &r);
 		     tries++) {
-			if (tries == 10000) {
+			if (tries == 100000) {
 				rc = -ENOMEM;
 				break;
 			}

@@ -629,6 +629,51 @@ rc_node_is_leader(const struct rc_node *n)
 }
 
 /*
+ * Entry i is applied: seal and publish it to the log's readers, then settle its proposal (so a
+ * proposer that hears "committed" can read it).
+ */
+static void
+node_applied(struct rc_node *n, uint64_t i, const struct rc_raft_entry *e)
+{
+	struct node_pending *p = &n->pending[i & NODE_RING_MASK];
+
+	rc_log_seal(n->log, i, e->term, e->type, e->bytes);
+	rc_log_publish(n->log, i);
+	if (p->index == i)
+		node_complete(n, p,
+			      p->term == e->term ? RC_PROPOSE_COMMITTED : RC_PROPOSE_SUPERSEDED);
+	n->apply_done = i;
+}
+
+/*
+ * Hands the run of normal entries from first (up to RC_APPLY_BATCH_MAX, up to apply_target) to
+ * apply_batch, then settles what it applied. Returns how many it applied.
+ */
+static uint32_t
+node_apply_batch(struct rc_node *n, void *ctx, uint64_t first)
+{
+	struct rc_apply_entry batch[RC_APPLY_BATCH_MAX];
+	uint32_t count = 0, done;
+
+	while (count < RC_APPLY_BATCH_MAX && first + count <= n->apply_target) {
+		const struct rc_raft_entry *e = rc_raft_entry_at(n->raft, first + count);
+
+		if (e->type != RC_ENTRY_NORMAL)
+			break;
+		batch[count] = (struct rc_apply_entry){ .index = first + count,
+							.payload = rc_log_slot_const(n->log,
+										     first + count),
+							.bytes = e->bytes };
+		count++;
+	}
+	done = n->cfg.apply_batch(ctx, batch, count);
+	RC_ASSERT(done <= count);
+	for (uint32_t k = 0; k < done; k++)
+		node_applied(n, first + k, rc_raft_entry_at(n->raft, first + k));
+	return done;
+}
+
+/*
  * Applies the committed entries the core reported and this node has not applied yet, in order,
  * completing the proposals they settle, until the state machine asks to retry an entry later.
  * Publishes what was applied to the log's readers. Returns the last index applied now, or 0.
@@ -637,25 +682,29 @@ static uint64_t
 node_apply(struct rc_node *n)
 {
 	uint64_t first = n->apply_done + 1;
+	void *ctx = n->cfg.apply_ctx != NULL ? n->cfg.apply_ctx : n->cfg.ctx;
 
 	for (uint64_t i = first; i <= n->apply_target; i++) {
 		const struct rc_raft_entry *e = rc_raft_entry_at(n->raft, i);
-		struct node_pending *p = &n->pending[i & NODE_RING_MASK];
 
 		RC_ASSERT(e != NULL);
+		if (e->type == RC_ENTRY_NORMAL && n->cfg.apply_batch != NULL) {
+			/* A run of normal entries from i goes to the state machine at once. */
+			uint32_t count = node_apply_batch(n, ctx, i);
+
+			if (count == 0) {
+				n->stats.apply_retries++;
+				break;
+			}
+			i += count - 1;
+			continue;
+		}
 		if (e->type == RC_ENTRY_NORMAL && n->cfg.apply != NULL &&
-		    !n->cfg.apply(n->cfg.apply_ctx != NULL ? n->cfg.apply_ctx : n->cfg.ctx, i,
-				  rc_log_slot_const(n->log, i), e->bytes)) {
+		    !n->cfg.apply(ctx, i, rc_log_slot_const(n->log, i), e->bytes)) {
 			n->stats.apply_retries++;
 			break;
 		}
-		rc_log_seal(n->log, i, e->term, e->type, e->bytes);
-		rc_log_publish(n->log, i); /* readable before its proposer hears it committed */
-		if (p->index == i)
-			node_complete(n, p,
-				      p->term == e->term ? RC_PROPOSE_COMMITTED :
-							   RC_PROPOSE_SUPERSEDED);
-		n->apply_done = i;
+		node_applied(n, i, e);
 	}
 	if (n->apply_done < first)
 		return 0;

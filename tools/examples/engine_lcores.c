@@ -78,7 +78,7 @@ main(int argc, char **argv)
 			return 1;
 		rc_node_config_default(&cfg, (uint16_t)(i + 1), voters, NODES);
 		cfg.payload_bytes_max = 64;
-		cfg.apply = rc_kv_node_apply;
+		cfg.apply_batch = rc_kv_node_apply_batch; /* batches of committed entries */
 		cfg.apply_ctx = kvs[i];
 		cfg.completion_ring_slots = 1024;
 		if (rc_node_create(&cfg, drv, &nodes[i]) != 0)

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <replicore/node.h>
+
 #define RC_KV_KEY_BYTES_MAX 255u
 #define RC_KV_VALUE_BYTES_MAX 4096u
 /* Bytes of a command's header (op, key length, value length, expected length, reserved). */
@@ -115,13 +117,18 @@ bool rc_kv_apply(struct rc_kv *kv, uint64_t index, const void *cmd, uint32_t byt
 		 enum rc_kv_result *result);
 
 /*
- * rc_kv_apply() as a node's apply callback (rc_node_apply_fn, ctx = the table); the outcome of
- * the last entry is kept for the completion callback that follows it (rc_kv_last_result).
+ * rc_kv_apply() as a node's apply callback (rc_node_apply_fn, ctx = the table), and as its batch
+ * apply (rc_node_apply_batch_fn: the batch in one read-side section). The outcome of each entry
+ * of the last call is kept for the completion callbacks that follow it (rc_kv_result_of).
  */
 bool rc_kv_node_apply(void *kv, uint64_t index, const void *cmd, uint32_t bytes);
+uint32_t rc_kv_node_apply_batch(void *kv, const struct rc_apply_entry *entries, uint32_t count);
 
-/* The outcome of the entry rc_kv_node_apply() applied last, and its index. */
-enum rc_kv_result rc_kv_last_result(const struct rc_kv *kv, uint64_t *index);
+/*
+ * The outcome of entry index if the last rc_kv_node_apply[_batch]() call applied it (true), for
+ * a node's complete callback; false otherwise. Apply thread only.
+ */
+bool rc_kv_result_of(const struct rc_kv *kv, uint64_t index, enum rc_kv_result *result);
 
 /*
  * Snapshots. rc_kv_snapshot_save() writes the whole table as of the last applied index to fd
@@ -135,7 +142,7 @@ enum rc_kv_result rc_kv_last_result(const struct rc_kv *kv, uint64_t *index);
  * length against this table's limits and capacity, the count, the checksum, nothing after it)
  * before it touches the table; then it replaces the table's contents and applied index. A fault
  * in the file returns -EINVAL (a read error -errno) with the table unchanged. Loading waits (up to
- * a second) for items a grace period holds; a reader that stalls longer makes it return -ENOMEM
+ * ten seconds) for items a grace period holds; a reader that stalls longer makes it return -ENOMEM
  * with the table partly loaded. Apply thread only.
  */
 int rc_kv_snapshot_save(struct rc_kv *kv, int fd, uint64_t *index);

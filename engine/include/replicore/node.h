@@ -65,6 +65,24 @@ struct rc_completion {
 typedef void (*rc_node_read_fn)(void *ctx, uint64_t cookie, uint64_t index,
 				enum rc_read_status status);
 
+/* Entries handed to a state machine at once (apply_batch). */
+#define RC_APPLY_BATCH_MAX 64u
+
+/* One committed entry as a state machine's batch apply sees it. */
+struct rc_apply_entry {
+	uint64_t index;
+	const void *payload; /* valid during the call */
+	uint32_t bytes;
+};
+
+/*
+ * Called on the node's thread with up to RC_APPLY_BATCH_MAX consecutive committed entries (in
+ * index order; the leaders' no-ops are not passed). Returns how many it applied, from the first:
+ * fewer than count asks the node to call again with the rest on a later poll.
+ */
+typedef uint32_t (*rc_node_apply_batch_fn)(void *ctx, const struct rc_apply_entry *entries,
+					   uint32_t count);
+
 struct rc_node_config {
 	struct rc_raft_config raft;   /* id, voters, timeouts, windows (rc_raft_config_default) */
 	uint32_t cluster_id;	      /* frames of other clusters are dropped */
@@ -76,7 +94,8 @@ struct rc_node_config {
 	rc_node_apply_fn apply;	      /* may be NULL */
 	void *ctx;		      /* complete()'s, and apply()'s unless apply_ctx is set */
 	void *apply_ctx;	      /* apply()'s context when not NULL (a state machine) */
-	bool log_poison;	      /* fill recycled log chunks with 0xdb (tests, debugging) */
+	rc_node_apply_batch_fn apply_batch; /* used instead of apply when set; gets apply_ctx */
+	bool log_poison; /* fill recycled log chunks with 0xdb (tests, debugging) */
 	/* Committed entries the log keeps readable below the last applied one, beyond what the
 	 * core keeps for replication (0: only those; at most 2^24). Memory grows with it. */
 	uint32_t log_retain_entries;
