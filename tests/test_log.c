@@ -136,6 +136,7 @@ Test(log, compaction_gives_chunks_back_after_grace_periods)
 		if (i > 200)
 			rc_log_compact(log, i - 200);
 	}
+	rc_log_flush(log);
 	rc_rcu_barrier();
 	st = rc_log_stats(log);
 	cr_assert_gt(st->chunks_retired, 60);

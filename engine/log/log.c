@@ -61,9 +61,16 @@ struct rc_log {
 	struct log_chunk *chunks;
 	uint8_t *memory;
 	struct log_chunk *free_list;
-	uint64_t sealed;     /* highest index whose term/type/size is written */
-	uint64_t hooked_lo;  /* base of the lowest hooked chunk */
-	uint64_t hooked_end; /* one past the last index a hooked chunk covers */
+	uint64_t sealed; /* highest index whose term/type/size is written */
+	/* The chunks the writer used last to append, to seal and to send (each stream mostly
+	 * stays in one chunk, and the three may be chunks apart); NULL after compaction. */
+	struct log_chunk *last_append, *last_seal, *last_send;
+	/* Unhooked chunks not handed to a grace period yet (chained through next_free). */
+	struct log_chunk *retiring;
+	uint32_t retiring_count;
+	uint32_t retire_batch; /* retiring chunks handed over at once */
+	uint64_t hooked_lo;    /* base of the lowest hooked chunk */
+	uint64_t hooked_end;   /* one past the last index a hooked chunk covers */
 	struct rc_log_stats stats;
 
 	/* Written by call_rcu threads. */
@@ -118,6 +125,11 @@ rc_log_create(const struct rc_log_config *cfg, uint64_t first_index, struct rc_l
 		table_slots <<= 1;
 	log->table_mask = table_slots - 1;
 	log->chunk_count = span_chunks + cfg->spare_chunks;
+	/* A span's worth of chunks per grace period, at most half the spares (at least one). */
+	log->retire_batch = span_chunks < cfg->spare_chunks / 2 ? span_chunks :
+								  cfg->spare_chunks / 2;
+	if (log->retire_batch == 0)
+		log->retire_batch = 1;
 	log->table = calloc(table_slots, sizeof(*log->table));
 	log->chunks = calloc(log->chunk_count, sizeof(*log->chunks));
 	log->memory = calloc((size_t)log->chunk_count * ce,
@@ -152,12 +164,22 @@ rc_log_create(const struct rc_log_config *cfg, uint64_t first_index, struct rc_l
 	return 0;
 }
 
+static void log_retire_flush(struct rc_log *log);
+
+/* Hands the chunks compaction unhooked to a grace period now. */
+void
+rc_log_flush(struct rc_log *log)
+{
+	log_retire_flush(log);
+}
+
 /* Frees the log after every deferred chunk came back. */
 void
 rc_log_destroy(struct rc_log *log)
 {
 	if (log == NULL)
 		return;
+	log_retire_flush(log);
 	if (atomic_load(&log->in_flight) > 0)
 		rc_rcu_barrier();
 	RC_ASSERT(atomic_load(&log->in_flight) == 0);
@@ -185,6 +207,17 @@ log_chunks_returned(struct rc_rcu_head *h)
 		atomic_fetch_sub_explicit(&log->in_flight, 1, memory_order_release);
 		c = next;
 	}
+}
+
+/* Hands every unhooked chunk to one grace period. */
+static void
+log_retire_flush(struct rc_log *log)
+{
+	if (log->retiring == NULL)
+		return;
+	rc_rcu_defer(&log->retiring->rcu, log_chunks_returned);
+	log->retiring = NULL;
+	log->retiring_count = 0;
 }
 
 /* Moves every chunk the grace periods gave back onto the writer's free list. */
@@ -222,8 +255,10 @@ rc_log_reserve(struct rc_log *log, uint64_t last)
 		_Atomic(struct log_chunk *) *slot = log_table_slot(log, log->hooked_end);
 		struct log_chunk *c;
 
-		if (log->free_list == NULL)
+		if (log->free_list == NULL) {
+			log_retire_flush(log); /* what waits must be on its way back */
 			log_take_returned(log);
+		}
 		/* The pool is dry, or the writer holds more than its span: refuse. */
 		if (log->free_list == NULL ||
 		    atomic_load_explicit(slot, memory_order_relaxed) != NULL) {
@@ -240,14 +275,20 @@ rc_log_reserve(struct rc_log *log, uint64_t last)
 	return log->hooked_end - 1;
 }
 
-/* Returns the writer's chunk of index, which must be hooked. */
+/*
+ * Returns the writer's chunk of index, which must be hooked: *last when it holds index (most
+ * often), else the table's, remembered in *last.
+ */
 static inline struct log_chunk *
-log_writer_chunk(const struct rc_log *log, uint64_t index)
+log_writer_chunk(const struct rc_log *log, uint64_t index, struct log_chunk **last)
 {
-	struct log_chunk *c = atomic_load_explicit(log_table_slot(log, index),
-						   memory_order_relaxed);
+	struct log_chunk *c = *last;
 
+	if (c != NULL && index - c->base < log->cfg.chunk_entries)
+		return c;
+	c = atomic_load_explicit(log_table_slot(log, index), memory_order_relaxed);
 	RC_ASSERT(c != NULL && c->base == (index & ~(uint64_t)(log->cfg.chunk_entries - 1)));
+	*last = c;
 	return c;
 }
 
@@ -256,7 +297,7 @@ void *
 rc_log_slot(struct rc_log *log, uint64_t index)
 {
 	RC_ASSERT(index > log->sealed && index < log->hooked_end);
-	struct log_chunk *c = log_writer_chunk(log, index);
+	struct log_chunk *c = log_writer_chunk(log, index, &log->last_append);
 
 	return c->payload + (size_t)(index & (log->cfg.chunk_entries - 1)) * log->payload_bytes_max;
 }
@@ -266,7 +307,9 @@ const void *
 rc_log_slot_const(const struct rc_log *log, uint64_t index)
 {
 	RC_ASSERT(index >= log->hooked_lo && index < log->hooked_end);
-	const struct log_chunk *c = log_writer_chunk(log, index);
+	/* The writer's own cache, in a log its caller may only read. */
+	const struct log_chunk *c = log_writer_chunk(log, index,
+						     &((struct rc_log *)(uintptr_t)log)->last_send);
 
 	return c->payload + (size_t)(index & (log->cfg.chunk_entries - 1)) * log->payload_bytes_max;
 }
@@ -276,7 +319,7 @@ void
 rc_log_seal(struct rc_log *log, uint64_t index, uint64_t term, uint16_t type, uint32_t bytes)
 {
 	RC_ASSERT(index == log->sealed + 1 && bytes <= log->payload_bytes_max);
-	struct log_chunk *c = log_writer_chunk(log, index);
+	struct log_chunk *c = log_writer_chunk(log, index, &log->last_seal);
 
 	c->meta[index & (log->cfg.chunk_entries - 1)] = (struct log_meta){ .term = term,
 									   .bytes = bytes,
@@ -305,23 +348,24 @@ rc_log_compact(struct rc_log *log, uint64_t first)
 	if (first <= atomic_load_explicit(&log->first, memory_order_relaxed))
 		return;
 	atomic_store_explicit(&log->first, first, memory_order_release);
-	/* One deferral for all the chunks of this compaction: grace periods wake threads. */
-	struct log_chunk *batch = NULL, **tail = &batch;
-
+	/* Any of them may be one of the chunks retired below. */
+	log->last_append = log->last_seal = log->last_send = NULL;
 	while (log->hooked_lo + ce <= first && log->hooked_lo < log->hooked_end) {
 		_Atomic(struct log_chunk *) *slot = log_table_slot(log, log->hooked_lo);
 		struct log_chunk *c = atomic_load_explicit(slot, memory_order_relaxed);
 
 		atomic_store_explicit(slot, NULL, memory_order_release);
 		atomic_fetch_add_explicit(&log->in_flight, 1, memory_order_relaxed);
-		c->next_free = NULL;
-		*tail = c;
-		tail = &c->next_free;
+		c->next_free = log->retiring;
+		log->retiring = c;
+		log->retiring_count++;
 		log->stats.chunks_retired++;
 		log->hooked_lo += ce;
 	}
-	if (batch != NULL)
-		rc_rcu_defer(&batch->rcu, log_chunks_returned);
+	/* Grace periods wake liburcu's threads onto the cores of the poll loops: hand chunks over a
+	 * span's worth at a time (or sooner, when the pool runs low: rc_log_reserve). */
+	if (log->retiring_count >= log->retire_batch)
+		log_retire_flush(log);
 	if (log->hooked_lo >= log->hooked_end) /* nothing hooked: start again at first's chunk */
 		log->hooked_lo = log->hooked_end = first & ~(ce - 1);
 }

@@ -110,6 +110,12 @@ void rc_log_publish(struct rc_log *log, uint64_t commit);
  */
 void rc_log_compact(struct rc_log *log, uint64_t first);
 
+/*
+ * Compaction hands unhooked chunks to grace periods a batch at a time (each grace period wakes
+ * liburcu's threads); this hands over the ones waiting now (before rc_rcu_barrier(), say).
+ */
+void rc_log_flush(struct rc_log *log);
+
 /* The highest sealed index: slots at or below it are immutable, the writer must not touch them. */
 uint64_t rc_log_sealed_index(const struct rc_log *log);
 
