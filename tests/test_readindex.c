@@ -705,6 +705,46 @@ Test(readindex, started_voter_honours_a_lease_it_may_have_granted)
 	h_net_free(n);
 }
 
+/*
+ * A stale answer to an earlier campaign must not end a lease either (found by rc-sim
+ * --lease-reads, seed 3424): node 1 pre-campaigned, then heard leader 2 of term 3; a rejected
+ * (pre-)vote reply carrying term 6 arrives late. Were the term raised, node 1 would forget its
+ * leader and could vote a second leader in while leader 2 still serves reads from its lease.
+ *
+ *   1: follower of 2 (term 3) <- PREVOTE_RESP reject term 6   => term 3, leader 2
+ *   1: follower of 2 (term 3) <- VOTE_RESP reject term 6      => term 3, leader 2
+ *   1: election_ticks later, without the leader              => the next one raises the term
+ */
+Test(readindex, stale_vote_rejection_does_not_end_a_lease)
+{
+	struct h_net *n = h_net_new();
+	struct rc_raft_config cfg;
+	struct rc_raft *r;
+	struct rc_raft_msg hb = h_msg(RC_MSG_HEARTBEAT, 2, 1, 3);
+	struct rc_raft_msg pre = h_msg(RC_MSG_PREVOTE_RESP, 3, 1, 6);
+	struct rc_raft_msg vote = h_msg(RC_MSG_VOTE_RESP, 3, 1, 6);
+
+	t_lease_config(&cfg, 1, 3);
+	r = h_node_cfg(n, &cfg, 1, 0, 0, NULL, 0);
+	h_tick(n, 1, E);
+	h_recv(n, &hb);
+	cr_assert_eq(r->term, 3);
+	cr_assert_eq(r->leader, 2);
+	pre.reject = 1;
+	vote.reject = 1;
+	h_recv(n, &pre);
+	cr_expect_eq(r->term, 3, "a stale pre-vote rejection raised the term");
+	cr_expect_eq(r->leader, 2);
+	h_recv(n, &vote);
+	cr_expect_eq(r->term, 3, "a stale vote rejection raised the term");
+	cr_expect_eq(r->leader, 2);
+	h_reset(n, 1);
+	h_tick(n, 1, E); /* the lease runs out */
+	h_recv(n, &vote);
+	cr_expect_eq(r->term, 6, "outside the lease a higher term is taken");
+	h_net_free(n);
+}
+
 /* Leases need check-quorum and 1 <= lease_drift_ticks < election_ticks; rc_raft_init says so. */
 Test(readindex, lease_config_is_checked)
 {

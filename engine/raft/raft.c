@@ -422,9 +422,15 @@ raft_check_term(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_u
 		bool lease = r->leader != 0 ||
 			     (r->cfg.lease_reads && r->ticks < r->cfg.election_ticks);
 
-		if (vote_req && r->cfg.check_quorum && lease &&
+		/* Leader lease: a live leader is not disrupted by election traffic, requests or (stale)
+		 * answers alike: a rejected (pre-)vote reply from an earlier campaign must not raise
+		 * our term and make us forget the leader whose lease we honour. */
+		bool election = vote_req || m->type == RC_MSG_VOTE_RESP ||
+				m->type == RC_MSG_PREVOTE_RESP;
+
+		if (election && r->cfg.check_quorum && lease &&
 		    r->election_elapsed < r->cfg.election_ticks)
-			return false; /* leader lease: a live leader is not disrupted */
+			return false;
 		if (m->type == RC_MSG_PREVOTE || (m->type == RC_MSG_PREVOTE_RESP && !m->reject))
 			return true; /* the term is the one the candidate would use */
 		raft_become_follower(r, m->term, from_leader ? m->from : 0);
