@@ -2,9 +2,10 @@
 # sim_lincheck.sh RC_SIM RC_LINCHECK [SEEDS]: key-value histories of simulated 3-node clusters
 # with every fault class (partitions, leader isolation, crashes of the leader, drops, ...) must
 # be linearizable, seed after seed (rc-sim --lincheck, in process); the planted stale read
-# (GETs served from the asked node's map without a read index) must be caught; and a history
-# written to a file must get the same verdicts from the rc-lincheck command line, and the same
-# bytes when the seed runs again.
+# (GETs served from the asked node's map without a read index) must be caught; the same seeds
+# with leader-lease reads (rc-sim --lease-reads: the drift bound derived from the tick-skew model)
+# must be linearizable too; and a history written to a file must get the same verdicts from the
+# rc-lincheck command line, and the same bytes when the seed runs again.
 set -euo pipefail
 rc_sim=$1
 rc_lincheck=$2
@@ -30,6 +31,24 @@ kv_line=$(grep '^kv: ' "$tmp/sweep.txt")
 ops=$(echo "$kv_line" | sed -E 's/^kv: ([0-9]+) operations.*/\1/')
 grep -q "0 not linearizable" <<<"$kv_line" || fail "unexpected summary: $kv_line"
 echo "$kv_line"
+
+# 1b. The same seeds with leader-lease reads: linearizable, and the lease answers reads.
+start_ns=$(date +%s%N)
+if ! "$rc_sim" --nodes 3 --faults all --seeds "$seeds" --lincheck --lease-reads \
+	>"$tmp/lease.txt"; then
+	grep -v '^ ' "$tmp/lease.txt" | tail -n 20 >&2
+	fail "seeds $seeds, lease reads: a history is not linearizable or a seed failed (above)"
+fi
+lease_ms=$((($(date +%s%N) - start_ns) / 1000000))
+lease_line=$(grep '^kv: ' "$tmp/lease.txt")
+grep -qE '[^0-9]0 not linearizable' <<<"$lease_line" || fail "unexpected lease summary: $lease_line"
+echo "$lease_line"
+lease_ops=$(echo "$lease_line" | sed -E 's/^kv: ([0-9]+) operations.*/\1/')
+lease_drift=$(echo "$lease_line" | sed -nE 's/.*lease reads \(drift bound ([0-9]+) ticks.*/\1/p')
+lease_reads=$(echo "$lease_line" |
+	sed -nE 's/.*\): ([0-9]+ of [0-9]+) reads answered at once.*/\1/p')
+[ -n "$lease_drift" ] && [ -n "$lease_reads" ] || fail "no lease figures in: $lease_line"
+[ "${lease_reads%% *}" -gt 0 ] || fail "lease reads: no read was answered by a lease"
 
 # 2. The planted stale read is caught.
 if ! "$rc_sim" --nodes 3 --faults all --seeds "$seeds" --lincheck --stale-reads \
@@ -62,6 +81,9 @@ set -e
 
 printf 'sim_lincheck: seeds %s: %s operations checked in %d.%01d s, all linearizable; ' \
 	"$seeds" "$ops" $((ms / 1000)) $((ms % 1000 / 100))
+printf 'lease reads (drift %s ticks): %s operations, %s reads by lease, all linearizable ' \
+	"$lease_drift" "$lease_ops" "$lease_reads"
+printf 'in %d.%01d s; ' $((lease_ms / 1000)) $((lease_ms % 1000 / 100))
 printf 'stale reads caught at seed %s; rc-lincheck: seed %s (%s lines) ok, ' \
 	"$stale_seed" "$first" "$lines"
 printf 'stale seed %s rejected\n' "$stale_seed"

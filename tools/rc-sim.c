@@ -4,8 +4,10 @@
  * trace, runs with a planted bug switched on, or plays a scripted demo. With key-value clients
  * it also records each world's history of GET, PUT and CAS operations, writes it as JSON lines
  * for rc-lincheck and/or checks it in process with the linearizability checker (a history no
- * order explains counts as a violation). Prints one line per failing seed and a summary; exit 0
- * when clean, 1 on a violation, 2 on bad usage.
+ * order explains counts as a violation). With --lease-reads the GETs are leader-lease reads,
+ * under the drift bound the simulator derives from its skew model (or a smaller one given on
+ * purpose). Prints one line per failing seed and a summary; exit 0 when clean, 1 on a
+ * violation, 2 on bad usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +47,8 @@ struct opts {
 	const char *kv_history; /* NULL: no history file */
 	bool lincheck;
 	bool stale_reads;
+	bool lease_reads;
+	uint32_t lease_drift_ticks; /* 0: the bound the skew model needs */
 };
 
 /* What the key-value histories of a sweep held and what the checker said of them. */
@@ -81,6 +85,10 @@ static const char usage_text[] =
 	"  --lincheck           check each seed's key-value history for linearizability in\n"
 	"                       process; a history no order explains counts as a violation\n"
 	"  --stale-reads        planted bug: a GET reads the asked node's map, no read index\n"
+	"  --lease-reads        GETs are leader-lease reads (ReadIndex when the lease is out),\n"
+	"                       drift bound derived from the skew model of --faults\n"
+	"  --lease-drift-ticks N  with --lease-reads: this drift bound instead (1..election\n"
+	"                       ticks - 1); one below the derived bound is unsafe on purpose\n"
 	"  --help               this text\n";
 
 /* Writes a string to stdout with write() only (async-signal-safe). */
@@ -206,6 +214,8 @@ enum opt_id {
 	OPT_KV_HISTORY,
 	OPT_LINCHECK,
 	OPT_STALE_READS,
+	OPT_LEASE_READS,
+	OPT_LEASE_DRIFT,
 	OPT_HELP,
 };
 
@@ -224,6 +234,8 @@ static const struct option long_opts[] = {
 	{ "kv-history", required_argument, NULL, OPT_KV_HISTORY },
 	{ "lincheck", no_argument, NULL, OPT_LINCHECK },
 	{ "stale-reads", no_argument, NULL, OPT_STALE_READS },
+	{ "lease-reads", no_argument, NULL, OPT_LEASE_READS },
+	{ "lease-drift-ticks", required_argument, NULL, OPT_LEASE_DRIFT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -285,12 +297,43 @@ parse_one(int c, struct opts *o)
 	case OPT_STALE_READS:
 		o->stale_reads = true;
 		break;
+	case OPT_LEASE_READS:
+		o->lease_reads = true;
+		break;
+	case OPT_LEASE_DRIFT:
+		v = parse_u64(optarg, "--lease-drift-ticks");
+		if (v < 1 || v >= RC_SIM_ELECTION_TICKS_DEFAULT)
+			usage_error("bad --lease-drift-ticks '%s': 1..%u", optarg,
+				    RC_SIM_ELECTION_TICKS_DEFAULT - 1);
+		o->lease_drift_ticks = (uint32_t)v;
+		break;
 	case OPT_HELP:
 		fputs(usage_text, stdout);
 		exit(0);
 	default:
 		usage_error("unknown option");
 	}
+}
+
+/*
+ * Checks the lease options: --lease-drift-ticks only with --lease-reads, and --lease-reads only
+ * where the skew model of --faults has a drift bound below the election timeout (a lease the
+ * simulator cannot make safe is refused, not run). Exits 2 when they do not hold.
+ */
+static void
+check_lease_args(const struct opts *o)
+{
+	struct rc_sim_config cfg;
+
+	if (o->lease_drift_ticks != 0 && !o->lease_reads)
+		usage_error("--lease-drift-ticks needs --lease-reads");
+	if (!o->lease_reads)
+		return;
+	rc_sim_config_default(&cfg, o->seed_first, o->nodes);
+	cfg.faults = o->faults;
+	if (rc_sim_lease_drift_ticks(&cfg) == 0)
+		usage_error("--lease-reads: no drift bound below the election timeout covers the "
+			    "tick skew of these faults");
 }
 
 /* Parses the command line into *o. Exits 2 on a bad flag. */
@@ -320,6 +363,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (o->kv_history != NULL && o->seed_first != o->seed_last &&
 	    strstr(o->kv_history, KV_SEED_MARK) == NULL)
 		usage_error("--kv-history with several seeds needs " KV_SEED_MARK " in its name");
+	check_lease_args(o);
 }
 
 /* ---- Key-value histories ------------------------------------------------------------------- */
@@ -423,6 +467,7 @@ kv_seed(const struct opts *o, const struct rc_sim *sim, uint64_t seed, struct kv
 	t->ops.cas_failed += st.cas_failed;
 	t->ops.unknown += st.unknown;
 	t->ops.reads_ok += st.reads_ok;
+	t->ops.reads_at_once += st.reads_at_once;
 	t->ops.failed += st.failed;
 	t->ops.left_out += st.left_out;
 	if (o->kv_history != NULL && kv_write_file(sim, o->kv_history, seed) != 0) {
@@ -438,6 +483,28 @@ kv_seed(const struct opts *o, const struct rc_sim *sim, uint64_t seed, struct kv
 	return ok && rc == 0;
 }
 
+/* Prints the lease part of the key-value summary: the drift bound, the one the skew model
+ * needs (when they differ), and how many reads a lease answered. */
+static void
+kv_lease_summary(const struct opts *o, const struct kv_totals *t)
+{
+	struct rc_sim_config cfg;
+	uint32_t needed;
+	uint32_t drift;
+
+	rc_sim_config_default(&cfg, o->seed_first, o->nodes);
+	cfg.faults = o->faults;
+	needed = rc_sim_lease_drift_ticks(&cfg);
+	drift = o->lease_drift_ticks != 0 ? o->lease_drift_ticks : needed;
+	printf(", lease reads (drift bound %u ticks", drift);
+	if (drift < needed)
+		printf(", below the %u the skew model needs: unsafe", needed);
+	else if (drift > needed)
+		printf(", the skew model needs %u", needed);
+	printf("): %" PRIu64 " of %" PRIu64 " reads answered at once", t->ops.reads_at_once,
+	       t->ops.reads_ok);
+}
+
 /* Prints the key-value summary of a sweep. */
 static void
 kv_summary(const struct opts *o, const struct kv_totals *t)
@@ -447,6 +514,8 @@ kv_summary(const struct opts *o, const struct kv_totals *t)
 	       " failed) from %u clients%s",
 	       t->ops.lines, t->ops.writes_ok, t->ops.cas_failed, t->ops.unknown, t->ops.reads_ok,
 	       t->ops.failed, o->kv_clients, o->stale_reads ? ", stale reads planted" : "");
+	if (o->lease_reads)
+		kv_lease_summary(o, t);
 	if (o->lincheck)
 		printf("; %" PRIu64 " histories checked, %" PRIu64 " not linearizable",
 		       t->histories, t->not_linearizable);
@@ -473,6 +542,8 @@ run_seeds(const struct opts *o)
 		cfg.trace = o->trace ? stdout : NULL;
 		cfg.kv_clients = o->kv_clients;
 		cfg.kv_stale_reads = o->stale_reads;
+		cfg.lease_reads = o->lease_reads;
+		cfg.lease_drift_ticks = o->lease_drift_ticks;
 		g_seed = seed;
 		g_seeds_run++;
 		if (sim == NULL)

@@ -66,6 +66,13 @@ _Static_assert(SIM_PROPOSALS_CAP >=
 _Static_assert(RC_SIM_KV_CLIENTS_MAX <= 0xffu, "a read's ctx holds the client in its low byte");
 _Static_assert(SIM_KV_CMD_BYTES_MAX <= 0xffu, "a record's command length fits a byte");
 _Static_assert(SIM_KV_KEYS >= SIM_KV_KEYS_MIN && SIM_KV_KEYS <= 10u, "keys are k0..k9 at most");
+_Static_assert(RC_SIM_SKEW_PERIOD_CENTI_MIN > 0 &&
+		       RC_SIM_SKEW_PERIOD_CENTI_MIN <= RC_SIM_TICK_UNITS * SIM_CENTI &&
+		       RC_SIM_TICK_UNITS * SIM_CENTI <= RC_SIM_SKEW_PERIOD_CENTI_MAX,
+	       "skewed periods lie around the nominal one, and no clock stops");
+_Static_assert((RC_SIM_ELECTION_TICKS_DEFAULT - 1) * RC_SIM_SKEW_PERIOD_CENTI_MIN >=
+		       2 * SIM_CENTI + RC_SIM_SKEW_PERIOD_CENTI_MAX,
+	       "the default election timeout bounds the skew model's drift: leases work with skew");
 
 enum sim_event_kind {
 	SIM_EV_TICK = 1,
@@ -186,6 +193,7 @@ struct sim_kv_rec {
 	bool appended;	    /* a write some leader appended: giving up leaves it unknown */
 	bool expect_absent; /* cas: compared with a missing key */
 	bool value_absent;  /* get: the key was missing */
+	bool at_once;	    /* get: its read index came in the step that asked (a lease read) */
 	uint8_t cmd_bytes;
 	char value[SIM_KV_TEXT_BYTES]; /* put, cas: written; get: read */
 	char expect[SIM_KV_TEXT_BYTES];
@@ -272,6 +280,7 @@ struct rc_sim {
 	bool kv_on; /* key-value clients start operations (off once healed) */
 	uint32_t kv_rec_count;
 	struct sim_kv_rec *kv_recs; /* [RC_SIM_KV_OPS_MAX], in call order */
+	uint32_t kv_asking;	    /* 1 + the client whose read index is being asked now; 0 */
 	struct sim_kv_client kv_clients[RC_SIM_KV_CLIENTS_MAX];
 };
 
@@ -1409,6 +1418,7 @@ kv_on_reads(struct rc_sim *s, uint16_t id)
 		}
 		c->phase = SIM_KV_READ_APPLY;
 		c->read_index = a->index;
+		s->kv_recs[c->rec].at_once = s->kv_asking == ci + 1;
 		kv_read_try_finish(s, c);
 	}
 }
@@ -1440,7 +1450,8 @@ kv_stale_get(struct rc_sim *s, struct sim_kv_client *c)
 	kv_finish_get(s, c, c->target);
 }
 
-/* Asks node id (up) for a read index for client ci's GET; the answer comes in an update. */
+/* Asks node id (up) for a read index for client ci's GET (a lease read with lease_reads); the
+ * answer comes in an update, maybe the very one of this step. */
 static void
 kv_ask_read(struct rc_sim *s, uint32_t ci, uint16_t id)
 {
@@ -1453,9 +1464,11 @@ kv_ask_read(struct rc_sim *s, uint32_t ci, uint16_t id)
 	c->read_ctx = ((uint64_t)++c->attempts << 8) | ci;
 	c->attempt_deadline = s->now + kv_timeout_units(s, SIM_KV_READ_WAIT_TIMEOUTS);
 	ev.read.ctx = c->read_ctx;
-	ev.read.flags = 0;
+	ev.read.flags = s->cfg.lease_reads ? RC_READ_LEASE : 0;
 	kv_trace(s, c, "ask n%u for a read index", id);
+	s->kv_asking = ci + 1;
 	node_event(s, id, &ev);
+	s->kv_asking = 0;
 }
 
 /* Proposes client c's write to node id (an up leader). */
@@ -1578,6 +1591,7 @@ static void
 kv_start_clients(struct rc_sim *s)
 {
 	s->kv_rec_count = 0;
+	s->kv_asking = 0;
 	s->kv_on = s->cfg.kv_clients > 0;
 	memset(s->kv_clients, 0, sizeof(s->kv_clients));
 	for (uint32_t ci = 0; ci < s->cfg.kv_clients; ci++) {
@@ -1861,14 +1875,16 @@ sim_draw_params(struct rc_sim *s)
 	p->client_gap_max = p->client_gap_min + (uint32_t)sim_between(s, 0, 200);
 }
 
-/* Draws the Raft configuration shared by the world's nodes, honouring the overrides. */
+/* Draws the Raft configuration shared by the world's nodes, honouring the overrides; lease reads
+ * force check-quorum on (after its draw, so the rest of the world stays the same). */
 static void
 sim_draw_raft(struct rc_sim *s, struct rc_raft_config *w)
 {
 	static const uint32_t entries[] = { 1, 2, 3, 8, 64 };
 	const struct rc_sim_config *c = &s->cfg;
 
-	w->election_ticks = c->election_ticks != 0 ? c->election_ticks : 10;
+	w->election_ticks = c->election_ticks != 0 ? c->election_ticks :
+						     RC_SIM_ELECTION_TICKS_DEFAULT;
 	w->heartbeat_ticks = c->heartbeat_ticks != 0 ? c->heartbeat_ticks :
 						       (uint32_t)sim_between(s, 2, 3);
 	w->pre_vote = c->pre_vote >= 0 ? c->pre_vote != 0 : sim_chance(s, 800000);
@@ -1877,9 +1893,17 @@ sim_draw_raft(struct rc_sim *s, struct rc_raft_config *w)
 						       entries[rc_prng_below(&s->prng, 5)];
 	w->inflight_msgs_max = c->inflight_msgs_max != 0 ? c->inflight_msgs_max :
 							   (uint32_t)sim_between(s, 1, 16);
+	w->lease_reads = c->lease_reads;
+	w->lease_drift_ticks = 0;
+	if (!c->lease_reads)
+		return;
+	w->check_quorum = true; /* the lease rests on check-quorum's lease on votes */
+	w->lease_drift_ticks = c->lease_drift_ticks != 0 ? c->lease_drift_ticks :
+							   rc_sim_lease_drift_ticks(c);
+	RC_ASSERT(w->lease_drift_ticks >= 1 && w->lease_drift_ticks < w->election_ticks);
 }
 
-/* Gives node id its configuration, clock skew and disk speed. */
+/* Gives node id its configuration (lease reads too), clock skew and disk speed. */
 static void
 sim_setup_node(struct rc_sim *s, uint16_t id, const struct rc_raft_config *w)
 {
@@ -1896,11 +1920,18 @@ sim_setup_node(struct rc_sim *s, uint16_t id, const struct rc_raft_config *w)
 	n->cfg.check_quorum = w->check_quorum;
 	n->cfg.msg_entries_max = w->msg_entries_max;
 	n->cfg.inflight_msgs_max = w->inflight_msgs_max;
+	if (w->lease_reads) {
+		n->cfg.lease_reads = true;
+		n->cfg.lease_drift_ticks = w->lease_drift_ticks;
+	}
 	n->seed = rc_prng_next(&s->prng);
 	n->tick_period_centi = RC_SIM_TICK_UNITS * SIM_CENTI;
 	if (s->cfg.faults & RC_SIM_FAULT_SKEW)
-		n->tick_period_centi = (uint32_t)sim_between(s, RC_SIM_TICK_UNITS * 75,
-							     RC_SIM_TICK_UNITS * 125);
+		n->tick_period_centi = (uint32_t)sim_between(s, RC_SIM_SKEW_PERIOD_CENTI_MIN,
+							     RC_SIM_SKEW_PERIOD_CENTI_MAX);
+	/* The period never changes: rc_sim_lease_drift_ticks() counts on this range. */
+	RC_ASSERT(n->tick_period_centi >= RC_SIM_SKEW_PERIOD_CENTI_MIN &&
+		  n->tick_period_centi <= RC_SIM_SKEW_PERIOD_CENTI_MAX);
 	n->tick_centi = SIM_CENTI + rc_prng_below(&s->prng, n->tick_period_centi);
 	n->disk.latency_min = 1;
 	n->disk.latency_max = 3;
@@ -1983,13 +2014,24 @@ sim_trace_world(struct rc_sim *s)
 		  s->p.delay_min, s->p.delay_max, s->p.reorder ? " reordered" : " fifo",
 		  s->p.tail_per_million / 1e4, s->p.tail_max, s->p.drop_per_million / 1e4,
 		  s->p.dup_per_million / 1e4);
+	if (w->lease_reads)
+		sim_trace(s, "world leases: drift %u ticks (skew model needs %u), lease %u ticks",
+			  w->lease_drift_ticks, rc_sim_lease_drift_ticks(&s->cfg),
+			  w->election_ticks - w->lease_drift_ticks);
 }
 
-/* Checks the bounds of a configuration. Returns true when usable. */
+/* Checks the bounds of a configuration (lease reads: check-quorum not off, a drift bound the skew
+ * model allows, an override below the election timeout). Returns true when usable. */
 static bool
 sim_config_ok(const struct rc_sim_config *c)
 {
+	uint32_t election_ticks = c->election_ticks != 0 ? c->election_ticks :
+							   RC_SIM_ELECTION_TICKS_DEFAULT;
+
 	if (c->nodes < 1 || c->nodes > RC_NODES_MAX || (c->faults & ~(uint32_t)RC_SIM_FAULT_ALL))
+		return false;
+	if (c->lease_reads && (c->check_quorum == 0 || rc_sim_lease_drift_ticks(c) == 0 ||
+			       c->lease_drift_ticks >= election_ticks))
 		return false;
 	if (c->msg_entries_max > RC_MSG_ENTRIES_MAX ||
 	    c->inflight_msgs_max > RC_INFLIGHT_MSGS_MAX || c->kv_clients > RC_SIM_KV_CLIENTS_MAX)
@@ -2067,6 +2109,46 @@ rc_sim_config_default(struct rc_sim_config *c, uint64_t seed, uint16_t nodes)
 	c->safety_ticks = 5000;
 	c->pre_vote = -1;
 	c->check_quorum = -1;
+}
+
+/*
+ * The lease drift bound of the skew model (sim.h), derived from the core's two lease rules
+ * (raft.h, "Lease reads"). E is election_ticks, D the bound, P_min and P_max the tick periods a
+ * node of the world may have, in hundredths of a clock unit (1000 each without skew).
+ *   - The leader starts a read round at time t_s with ticks == T0. Its tick T0 fell at or before
+ *     t_s, so its exact time (before the floor) was below t_s + 1, and its tick T0 + k falls
+ *     before t_s + 1 + k * P_max / 100. It answers lease reads while ticks - T0 < E - D: none
+ *     after its tick T0 + E - D, which falls before t_s + 1 + (E - D) * P_max / 100.
+ *   - A voter that echoed the round got its heartbeat at t_r >= t_s (no network delay counted)
+ *     and ignores vote requests until its E-th tick after that (election_elapsed < E; it does
+ *     not campaign before either; a restart in between only makes it later: a fresh node waits
+ *     its first E ticks). Its first tick after t_r may fall at t_r itself, so its E-th falls at
+ *     or after floor(t_r + (E - 1) * P_min / 100) > t_s - 1 + (E - 1) * P_min / 100.
+ * A new leader needs the vote of one of the majority that echoed, so the lease is safe when the
+ * leader's last lease read comes strictly before the first vote such a voter may grant:
+ *   t_s + 1 + (E - D) * P_max / 100 <= t_s - 1 + (E - 1) * P_min / 100, that is
+ *   (E - D) * P_max <= (E - 1) * P_min - 200, and the smallest such D is
+ *   D = E - floor(((E - 1) * P_min - 200) / P_max), usable when E - D >= 1.
+ * With skew (P_min 750, P_max 1250) and E = 10: D = 10 - floor(6550 / 1250) = 5, a lease of 5
+ * leader ticks (at most 62.5 units, while a voter's 10 ticks take more than 67.5); without
+ * skew, D = 2 for any E >= 3. In raft.h's words: over one lease a voter's ticks run at most D
+ * ahead of the leader's, tick phase included. Returns D, or 0 when no D below E exists.
+ */
+uint32_t
+rc_sim_lease_drift_ticks(const struct rc_sim_config *c)
+{
+	uint64_t e = c->election_ticks != 0 ? c->election_ticks : RC_SIM_ELECTION_TICKS_DEFAULT;
+	bool skew = (c->faults & RC_SIM_FAULT_SKEW) != 0;
+	uint64_t p_min = skew ? RC_SIM_SKEW_PERIOD_CENTI_MIN : RC_SIM_TICK_UNITS * SIM_CENTI;
+	uint64_t p_max = skew ? RC_SIM_SKEW_PERIOD_CENTI_MAX : RC_SIM_TICK_UNITS * SIM_CENTI;
+	uint64_t lease_ticks;
+
+	if (e < 2 || (e - 1) * p_min < 2 * SIM_CENTI + p_max)
+		return 0;
+	lease_ticks = ((e - 1) * p_min - 2 * SIM_CENTI) / p_max;
+	RC_ASSERT(lease_ticks >= 1 && lease_ticks < e);
+	RC_ASSERT(lease_ticks * p_max + 2 * SIM_CENTI <= (e - 1) * p_min);
+	return (uint32_t)(e - lease_ticks);
 }
 
 /* Allocates a world and starts it. Returns NULL when out of memory or *c is out of bounds. */
@@ -2623,9 +2705,10 @@ rc_sim_kv_stats(const struct rc_sim *s, struct rc_sim_kv_stats *out)
 		out->lines += outcome != SIM_KV_LEFT_OUT;
 		out->left_out += outcome == SIM_KV_LEFT_OUT;
 		out->unknown += outcome == SIM_KV_UNKNOWN;
-		if (outcome == SIM_KV_OK && r->op == SIM_KV_GET)
+		if (outcome == SIM_KV_OK && r->op == SIM_KV_GET) {
 			out->reads_ok++;
-		else if (outcome == SIM_KV_OK)
+			out->reads_at_once += r->at_once;
+		} else if (outcome == SIM_KV_OK)
 			out->writes_ok++;
 		else if (outcome == SIM_KV_FAILED && r->op == RC_KV_CAS)
 			out->cas_failed++;

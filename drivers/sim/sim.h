@@ -21,6 +21,10 @@
  * proposed in; one that was appended but never seen applied stays of unknown outcome. A GET asks
  * its node for a read index (RC_EVENT_READ_INDEX) and returns that node's value once it applied
  * the index; GETs that fail are recorded as failed ("ok":false), which constrains nothing.
+ * With config lease_reads, every node's Raft configuration serves leader-lease reads and the
+ * GETs ask with RC_READ_LEASE: a leader inside its lease answers at once, else the core falls
+ * back to a ReadIndex round. The lease's drift bound comes from the skew model below
+ * (rc_sim_lease_drift_ticks()).
  */
 #ifndef REPLICORE_SIM_H
 #define REPLICORE_SIM_H
@@ -33,6 +37,17 @@
 
 /* Clock units between two ticks of a node without skew. */
 #define RC_SIM_TICK_UNITS 10u
+/* Base election timeout of a world whose configuration leaves it at 0. */
+#define RC_SIM_ELECTION_TICKS_DEFAULT 10u
+/*
+ * The skew model (RC_SIM_FAULT_SKEW): each node ticks every period, in hundredths of a clock
+ * unit, drawn once per world in [MIN, MAX] (RC_SIM_TICK_UNITS within +-25%); without skew the
+ * period is RC_SIM_TICK_UNITS exactly. Tick k of a node falls at floor((phase + k * period) /
+ * 100) units. Nothing else moves a node's ticks: no pause, no jump, and a crashed node's clock
+ * runs on. rc_sim_lease_drift_ticks() bounds leases by exactly this model.
+ */
+#define RC_SIM_SKEW_PERIOD_CENTI_MIN (RC_SIM_TICK_UNITS * 75u)
+#define RC_SIM_SKEW_PERIOD_CENTI_MAX (RC_SIM_TICK_UNITS * 125u)
 
 /* Entries the client proposes in one world at most: logs stay far below RC_LOG_ENTRIES_MAX. */
 #define RC_SIM_PROPOSALS_MAX 3000u
@@ -53,7 +68,7 @@ enum rc_sim_fault {
 	RC_SIM_FAULT_PARTITION = 1u << 3, /* symmetric splits, isolating the leader */
 	RC_SIM_FAULT_ONEWAY = 1u << 4,	  /* links cut in one direction only */
 	RC_SIM_FAULT_CRASH = 1u << 5,	  /* crash and restart from disk */
-	RC_SIM_FAULT_SKEW = 1u << 6,	  /* tick period per node within +-25% */
+	RC_SIM_FAULT_SKEW = 1u << 6,	  /* tick period per node within +-25% (see above) */
 	RC_SIM_FAULT_DISK = 1u << 7,	  /* slow and variable disk latency */
 	RC_SIM_FAULT_ALL = (1u << 8) - 1,
 };
@@ -78,13 +93,21 @@ struct rc_sim_config {
 	int8_t check_quorum;	    /* -1: from the seed; 0 off; 1 on */
 	uint32_t msg_entries_max;   /* 0: from the seed, one of 1, 2, 3, 8, 64 */
 	uint32_t inflight_msgs_max; /* 0: from the seed, 1..16 */
-	uint32_t election_ticks;    /* 0: 10 */
+	uint32_t election_ticks;    /* 0: RC_SIM_ELECTION_TICKS_DEFAULT */
 	uint32_t heartbeat_ticks;   /* 0: from the seed, 2 or 3 */
 	FILE *trace;		    /* NULL: no trace; else one line per event */
 	uint16_t kv_clients;	    /* 0: no key-value workload; else 1..RC_SIM_KV_CLIENTS_MAX */
 	/* Planted bug for the linearizability checker: GETs read the local map of any node at
 	 * once, without a read index (a lagging follower or a deposed leader answers stale). */
 	bool kv_stale_reads;
+	/* Leader-lease reads: lease_reads on in every node's Raft configuration (check-quorum
+	 * on too, whatever the seed drew: leases need it), and the key-value GETs ask with
+	 * RC_READ_LEASE. Refused (create, reset) when check_quorum is 0 or the skew model has
+	 * no bound (rc_sim_lease_drift_ticks() is 0). */
+	bool lease_reads;
+	/* lease_reads: 0 gives the nodes rc_sim_lease_drift_ticks(); else this bound, in
+	 * 1..election_ticks - 1 (one below the derived bound is unsafe: for showing it matters). */
+	uint32_t lease_drift_ticks;
 };
 
 /* Counters of one world. */
@@ -104,6 +127,14 @@ struct rc_sim;
 
 /* Fills *c for a world of nodes from seed: all faults, client on, overrides from the seed. */
 void rc_sim_config_default(struct rc_sim_config *c, uint64_t seed, uint16_t nodes);
+
+/*
+ * The smallest lease_drift_ticks that makes a leader lease safe against the tick skew worlds of
+ * *c can produce (its faults and election_ticks; the derivation is at the definition): over a
+ * lease, no voter's ticks run further ahead of the leader's. Returns 0 when no bound below
+ * election_ticks exists (lease reads are then refused).
+ */
+uint32_t rc_sim_lease_drift_ticks(const struct rc_sim_config *c);
 
 /* Allocates a world (about 4 MB per node, 18 MB of packet pool) and starts it from *c.
  * Returns NULL when memory runs out or *c is out of bounds. */
@@ -205,6 +236,9 @@ struct rc_sim_kv_stats {
 	uint64_t reads_ok;   /* gets that returned a value (or the key's absence) */
 	uint64_t failed;     /* puts and gets that certainly had no effect: "ok":false */
 	uint64_t left_out;   /* operations with no effect and no return left out of the history */
+	/* Of reads_ok, those whose read index came in the very step that asked for it: with 2
+	 * voters or more, the reads a leader answered inside its lease, without a round. */
+	uint64_t reads_at_once;
 };
 
 /* Operations recorded so far (lines and left-out ones): indexes 0..count-1. */
