@@ -422,9 +422,10 @@ raft_check_term(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_u
 		bool lease = r->leader != 0 ||
 			     (r->cfg.lease_reads && r->ticks < r->cfg.election_ticks);
 
-		/* Leader lease: a live leader is not disrupted by election traffic, requests or (stale)
-		 * answers alike: a rejected (pre-)vote reply from an earlier campaign must not raise
-		 * our term and make us forget the leader whose lease we honour. */
+		/* Leader lease: a live leader is not disrupted by election traffic, requests
+		 * or (stale) answers alike: a rejected (pre-)vote reply from an earlier
+		 * campaign must not raise our term and make us forget the leader whose lease
+		 * we honour. */
 		bool election = vote_req || m->type == RC_MSG_VOTE_RESP ||
 				m->type == RC_MSG_PREVOTE_RESP;
 
