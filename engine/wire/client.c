@@ -4,56 +4,19 @@
 
 #include <replicore/client.h>
 
-static void
-client_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-client_put32(uint8_t *p, uint32_t v)
-{
-	client_put16(p, (uint16_t)v);
-	client_put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-client_put64(uint8_t *p, uint64_t v)
-{
-	client_put32(p, (uint32_t)v);
-	client_put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t
-client_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-client_get32(const uint8_t *p)
-{
-	return client_get16(p) | (uint32_t)client_get16(p + 2) << 16;
-}
-
-static uint64_t
-client_get64(const uint8_t *p)
-{
-	return client_get32(p) | (uint64_t)client_get32(p + 4) << 32;
-}
+#include "wire_le.h"
 
 /* Writes the replicore header of a client frame. */
 static void
 client_header(uint8_t *p, uint8_t type, uint32_t cluster_id, uint32_t body, uint64_t id)
 {
 	memset(p, 0, RC_WIRE_HEADER_BYTES);
-	client_put16(p, RC_WIRE_MAGIC);
+	wire_put_u16(p, RC_WIRE_MAGIC);
 	p[2] = RC_WIRE_VERSION;
 	p[3] = type;
-	client_put32(p + 4, cluster_id);
-	client_put32(p + 12, body);
-	client_put64(p + 16, id);
+	wire_put_u32(p + 4, cluster_id);
+	wire_put_u32(p + 12, body);
+	wire_put_u64(p + 16, id);
 }
 
 /* Checks the header of a client frame of type; returns the body length through *body. */
@@ -63,18 +26,18 @@ client_check_header(const uint8_t *p, uint32_t len, uint8_t type, uint32_t *clus
 {
 	if (len < RC_WIRE_HEADER_BYTES)
 		return RC_WIRE_ESHORT;
-	if (client_get16(p) != RC_WIRE_MAGIC)
+	if (wire_get_u16(p) != RC_WIRE_MAGIC)
 		return RC_WIRE_EMAGIC;
 	if (p[2] != RC_WIRE_VERSION)
 		return RC_WIRE_EVERSION;
 	if (p[3] != type)
 		return RC_WIRE_ETYPE;
-	if (client_get32(p + 12) != len - RC_WIRE_HEADER_BYTES)
+	if (wire_get_u32(p + 12) != len - RC_WIRE_HEADER_BYTES)
 		return RC_WIRE_EBODY;
-	if (client_get16(p + 8) != 0 || client_get16(p + 10) != 0 || client_get64(p + 24) != 0)
+	if (wire_get_u16(p + 8) != 0 || wire_get_u16(p + 10) != 0 || wire_get_u64(p + 24) != 0)
 		return RC_WIRE_EFIELD;
-	*cluster_id = client_get32(p + 4);
-	*id = client_get64(p + 16);
+	*cluster_id = wire_get_u32(p + 4);
+	*id = wire_get_u64(p + 16);
 	return RC_WIRE_OK;
 }
 
@@ -125,9 +88,9 @@ rc_client_encode_request(uint8_t *buf, uint32_t cap, uint32_t cluster_id,
 	client_header(buf, RC_CLIENT_REQUEST, cluster_id, body, r->id);
 	p[0] = r->op;
 	p[1] = r->consistency;
-	client_put16(p + 2, r->key_len);
-	client_put16(p + 4, r->value_len);
-	client_put16(p + 6, r->expected_len);
+	wire_put_u16(p + 2, r->key_len);
+	wire_put_u16(p + 4, r->value_len);
+	wire_put_u16(p + 6, r->expected_len);
 	p += RC_CLIENT_REQUEST_BYTES;
 	memcpy(p, r->key, r->key_len);
 	p += r->key_len;
@@ -154,9 +117,9 @@ rc_client_decode_request(const uint8_t *buf, uint32_t len, uint32_t *cluster_id,
 		return RC_WIRE_EBODY;
 	r->op = p[0];
 	r->consistency = p[1];
-	r->key_len = client_get16(p + 2);
-	r->value_len = client_get16(p + 4);
-	r->expected_len = client_get16(p + 6);
+	r->key_len = wire_get_u16(p + 2);
+	r->value_len = wire_get_u16(p + 4);
+	r->expected_len = wire_get_u16(p + 6);
 	if (!client_request_valid(r))
 		return RC_WIRE_EFIELD;
 	uint32_t exp = client_expected_bytes(r);
@@ -185,9 +148,9 @@ rc_client_encode_response(uint8_t *buf, uint32_t cap, uint32_t cluster_id,
 	client_header(buf, RC_CLIENT_RESPONSE, cluster_id, body, r->id);
 	memset(p, 0, RC_CLIENT_RESPONSE_BYTES);
 	p[0] = r->status;
-	client_put16(p + 2, r->leader);
-	client_put16(p + 4, r->value_len);
-	client_put64(p + 8, r->index);
+	wire_put_u16(p + 2, r->leader);
+	wire_put_u16(p + 4, r->value_len);
+	wire_put_u64(p + 8, r->index);
 	if (r->value_len > 0)
 		memcpy(p + RC_CLIENT_RESPONSE_BYTES, r->value, r->value_len);
 	return (int32_t)(RC_WIRE_HEADER_BYTES + body);
@@ -208,10 +171,10 @@ rc_client_decode_response(const uint8_t *buf, uint32_t len, uint32_t *cluster_id
 	if (body < RC_CLIENT_RESPONSE_BYTES)
 		return RC_WIRE_EBODY;
 	r->status = p[0];
-	r->leader = client_get16(p + 2);
-	r->value_len = client_get16(p + 4);
-	r->index = client_get64(p + 8);
-	if (r->status >= RC_CLIENT_STATUS_COUNT || p[1] != 0 || client_get16(p + 6) != 0 ||
+	r->leader = wire_get_u16(p + 2);
+	r->value_len = wire_get_u16(p + 4);
+	r->index = wire_get_u64(p + 8);
+	if (r->status >= RC_CLIENT_STATUS_COUNT || p[1] != 0 || wire_get_u16(p + 6) != 0 ||
 	    r->value_len > RC_KV_VALUE_BYTES_MAX || (r->value_len > 0 && r->status != RC_CLIENT_OK))
 		return RC_WIRE_EFIELD;
 	if (RC_CLIENT_RESPONSE_BYTES + r->value_len != body)

@@ -18,6 +18,8 @@
 #include <replicore/raft.h>
 #include <replicore/wire.h>
 
+#include "wire_le.h"
+
 /* Offsets of the header fields (see README.md, "Header"). */
 #define WIRE_OFF_MAGIC 0u
 #define WIRE_OFF_VERSION 2u
@@ -59,53 +61,6 @@ _Static_assert((uint64_t)RC_WIRE_HEADER_BYTES + WIRE_BODY_APPEND_BYTES +
 				       (WIRE_ENTRY_HEADER_BYTES + RC_ENTRY_BYTES_MAX) <=
 		       INT32_MAX,
 	       "the largest APPEND frame length fits the int32_t encode returns");
-
-/* Stores v at p as 2 little-endian bytes. */
-static inline void
-wire_put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-/* Stores v at p as 4 little-endian bytes. */
-static inline void
-wire_put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-/* Stores v at p as 8 little-endian bytes. */
-static inline void
-wire_put_u64(uint8_t *p, uint64_t v)
-{
-	wire_put_u32(p, (uint32_t)v);
-	wire_put_u32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* Returns the little-endian u16 at p. */
-static inline uint16_t
-wire_get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
-}
-
-/* Returns the little-endian u32 at p. */
-static inline uint32_t
-wire_get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Returns the little-endian u64 at p. */
-static inline uint64_t
-wire_get_u64(const uint8_t *p)
-{
-	return (uint64_t)wire_get_u32(p) | (uint64_t)wire_get_u32(p + 4) << 32;
-}
 
 /* Returns the fixed body size of a message type (the entries of an APPEND not included). */
 static uint32_t

@@ -1,0 +1,54 @@
+/* Little-endian loads and stores of the frame codecs (wire.c, client.c). */
+#ifndef REPLICORE_WIRE_LE_H
+#define REPLICORE_WIRE_LE_H
+
+#include <stdint.h>
+
+/* Stores v at p as 2 little-endian bytes. */
+static inline void
+wire_put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* Stores v at p as 4 little-endian bytes. */
+static inline void
+wire_put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Stores v at p as 8 little-endian bytes. */
+static inline void
+wire_put_u64(uint8_t *p, uint64_t v)
+{
+	wire_put_u32(p, (uint32_t)v);
+	wire_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Returns the little-endian u16 at p. */
+static inline uint16_t
+wire_get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+
+/* Returns the little-endian u32 at p. */
+static inline uint32_t
+wire_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Returns the little-endian u64 at p. */
+static inline uint64_t
+wire_get_u64(const uint8_t *p)
+{
+	return (uint64_t)wire_get_u32(p) | (uint64_t)wire_get_u32(p + 4) << 32;
+}
+
+#endif
