@@ -337,36 +337,34 @@ bench_kv_put_template(uint8_t *buf)
 
 /*
  * Asks the leader for a linearizable (or lease) read, up to BENCH_READS_INFLIGHT at a time.
- * Returns whether a request went out.
  */
-static bool
+static void
 bench_reader_request(struct bench_reader *rd, bool measuring)
 {
 	uint16_t id = atomic_load_explicit(&leader_id, memory_order_relaxed);
 	uint64_t cookie = (uint64_t)rd->idx << 56 | (rc_loadgen_tsc() & BENCH_READ_STAMP_MASK);
 
 	if (id == 0 || rd->reads_inflight >= BENCH_READS_INFLIGHT)
-		return false;
+		return;
 	if (rc_read_index(rd->nodes[id - 1], cookie, read_flags) != 0) {
 		if (measuring)
 			rd->write_pushback++; /* the request ring is full */
-		return false;
+		return;
 	}
 	rd->reads_inflight++;
-	return true;
 }
 
 /*
  * Serves the answered read requests: a GET of a random key on the leader that confirmed it (it
- * has applied the read index), timed from the request. Returns how many were answered.
+ * has applied the read index), timed from the request.
  */
-static uint32_t
+static void
 bench_reader_serve(struct bench_reader *rd, uint8_t *key, uint8_t *value, bool measuring)
 {
 	uint64_t head = atomic_load_explicit(&rd->ready_head, memory_order_relaxed);
 	uint64_t tail = atomic_load_explicit(&rd->ready_tail, memory_order_acquire);
 	uint16_t id = atomic_load_explicit(&leader_id, memory_order_relaxed);
-	uint32_t len, served = (uint32_t)(tail - head);
+	uint32_t len;
 
 	for (; head < tail; head++) {
 		uint64_t cookie = rd->ready_cookie[head & (BENCH_READS_INFLIGHT - 1)];
@@ -392,7 +390,6 @@ bench_reader_serve(struct bench_reader *rd, uint8_t *key, uint8_t *value, bool m
 		}
 	}
 	atomic_store_explicit(&rd->ready_head, head, memory_order_release);
-	return served;
 }
 
 /*
@@ -419,8 +416,6 @@ bench_reader_main(void *arg)
 		if (ph == BENCH_STOP)
 			break;
 		bool measuring = ph == BENCH_MEASURE;
-
-		uint32_t progress = 0;
 
 		/* Batches of 64 operations between looks at the phase. */
 		for (int k = 0; k < 64; k++) {
@@ -450,7 +445,7 @@ bench_reader_main(void *arg)
 				continue;
 			}
 			if (read_via_leader) {
-				progress += bench_reader_request(rd, measuring);
+				bench_reader_request(rd, measuring);
 				continue;
 			}
 			bool timed = measuring && ++sample == BENCH_READ_SAMPLE;
@@ -472,8 +467,7 @@ bench_reader_main(void *arg)
 		/* (Yielding when idle was tried: the loop sharing the CPU keeps it for a whole
 		 * time slice, and reads fell tenfold.) */
 		if (read_via_leader)
-			progress += bench_reader_serve(rd, key, value, measuring);
-		(void)progress;
+			bench_reader_serve(rd, key, value, measuring);
 	}
 	/* Wait for the answers still out (the loops run until every thread saw STOP). */
 	for (int tries = 0; rd->reads_inflight > 0 && tries < 100000; tries++)

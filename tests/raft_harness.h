@@ -406,6 +406,28 @@ h_make_leader(struct h_net *n, uint16_t id)
 	return r;
 }
 
+/* Room for the acks h_collect_acks() makes. */
+#define H_ACKS_MAX (RC_NODES_MAX * 8)
+
+/*
+ * Fills acks[H_ACKS_MAX] with the ack each follower in ack_mask (a bit per node id) would send
+ * for the APPENDs in node id's update; returns how many.
+ */
+static inline uint32_t
+h_collect_acks(const struct h_net *n, uint16_t id, uint32_t ack_mask, struct rc_raft_msg *acks)
+{
+	const struct rc_raft_update *u = n->u[id];
+	uint32_t count = 0;
+
+	for (uint32_t i = 0; i < u->msg_count; i++) {
+		if (u->msgs[i].type != RC_MSG_APPEND || !(ack_mask & (1u << u->msgs[i].to)))
+			continue;
+		cr_assert_lt(count, H_ACKS_MAX);
+		acks[count++] = h_ack(&u->msgs[i]);
+	}
+	return count;
+}
+
 /*
  * For a leader whose followers are not simulated: persists the leader's update and acks every
  * APPEND it held as if each follower took it (only those to followers in ack_mask, a bit per
@@ -414,16 +436,9 @@ h_make_leader(struct h_net *n, uint16_t id)
 static inline void
 h_ack_appends(struct h_net *n, uint16_t id, uint32_t ack_mask)
 {
-	const struct rc_raft_update *u = n->u[id];
-	struct rc_raft_msg acks[RC_NODES_MAX * 8];
-	uint32_t i, count = 0;
+	struct rc_raft_msg acks[H_ACKS_MAX];
+	uint32_t i, count = h_collect_acks(n, id, ack_mask, acks);
 
-	for (i = 0; i < u->msg_count; i++) {
-		if (u->msgs[i].type != RC_MSG_APPEND || !(ack_mask & (1u << u->msgs[i].to)))
-			continue;
-		cr_assert_lt(count, sizeof(acks) / sizeof(acks[0]));
-		acks[count++] = h_ack(&u->msgs[i]);
-	}
 	h_persist(n, id);
 	for (i = 0; i < count; i++)
 		h_recv(n, &acks[i]);

@@ -113,16 +113,9 @@ t_expect_round(const struct h_net *n, uint16_t id, uint64_t seq)
 static void
 t_ack_appends_keep(struct h_net *n, uint16_t id, uint32_t ack_mask)
 {
-	const struct rc_raft_update *u = n->u[id];
-	struct rc_raft_msg acks[RC_NODES_MAX * 8];
-	uint32_t i, count = 0;
+	struct rc_raft_msg acks[H_ACKS_MAX];
+	uint32_t i, count = h_collect_acks(n, id, ack_mask, acks);
 
-	for (i = 0; i < u->msg_count; i++) {
-		if (u->msgs[i].type != RC_MSG_APPEND || !(ack_mask & (1u << u->msgs[i].to)))
-			continue;
-		cr_assert_lt(count, sizeof(acks) / sizeof(acks[0]));
-		acks[count++] = h_ack(&u->msgs[i]);
-	}
 	h_persist(n, id);
 	h_reset(n, id);
 	for (i = 0; i < count; i++)
