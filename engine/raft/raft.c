@@ -71,17 +71,19 @@ raft_config_valid(const struct rc_raft_config *c)
 				    c->lease_drift_ticks < c->election_ticks));
 }
 
-/* Returns true when stored entries are well formed and fit the ring and the hard state. */
+/*
+ * Returns true when stored entries (snap_index+1 ..) are well formed, fit the ring and agree
+ * with the hard state and the compaction point (snap_index, snap_term).
+ */
 static bool
-raft_stored_valid(const struct rc_raft_hard_state *hs, const struct rc_raft_entry *entries,
-		  uint64_t first_index, uint64_t count)
+raft_stored_valid(const struct rc_raft_hard_state *hs, uint64_t snap_index, uint64_t snap_term,
+		  const struct rc_raft_entry *entries, uint64_t count)
 {
-	uint64_t prev_term = 0;
+	uint64_t prev_term = snap_term;
 
-	if (count == 0)
-		return true;
-	/* A compacted log needs snapshot metadata, which arrives with InstallSnapshot. */
-	if (entries == NULL || first_index != 1 || count > RC_LOG_ENTRIES_MAX)
+	if ((snap_index == 0) != (snap_term == 0) || (snap_index > 0 && hs == NULL))
+		return false;
+	if (count > 0 && (entries == NULL || count > RC_LOG_ENTRIES_MAX))
 		return false;
 	for (uint64_t i = 0; i < count; i++) {
 		if (entries[i].term < prev_term || entries[i].term == 0 ||
@@ -89,7 +91,7 @@ raft_stored_valid(const struct rc_raft_hard_state *hs, const struct rc_raft_entr
 			return false;
 		prev_term = entries[i].term;
 	}
-	return hs != NULL && hs->term >= prev_term;
+	return (count == 0 && snap_index == 0) || (hs != NULL && hs->term >= prev_term);
 }
 
 /* Draws a new randomized election timeout in [election_ticks, 2 * election_ticks). */
@@ -101,17 +103,28 @@ raft_reset_election_timeout(struct rc_raft *r)
 			      (uint32_t)rc_prng_below(&r->prng, r->cfg.election_ticks);
 }
 
-/*
- * Initialises r from cfg and stored state (see raft.h). Returns 0 or -EINVAL. The ring is not
- * cleared: only the stored entries are written.
- */
+/* Initialises r from a log never compacted; see raft.h. */
 int
 rc_raft_init(struct rc_raft *r, const struct rc_raft_config *cfg,
 	     const struct rc_raft_hard_state *hs, const struct rc_raft_entry *entries,
 	     uint64_t first_index, uint64_t count)
 {
+	if (count > 0 && first_index != 1)
+		return -EINVAL; /* a compacted log: rc_raft_init_at() */
+	return rc_raft_init_at(r, cfg, hs, 0, 0, entries, count);
+}
+
+/*
+ * Initialises r from cfg and stored state (see raft.h). Returns 0 or -EINVAL. The ring is not
+ * cleared: only the stored entries are written.
+ */
+int
+rc_raft_init_at(struct rc_raft *r, const struct rc_raft_config *cfg,
+		const struct rc_raft_hard_state *hs, uint64_t snap_index, uint64_t snap_term,
+		const struct rc_raft_entry *entries, uint64_t count)
+{
 	if (cfg == NULL || !raft_config_valid(cfg) ||
-	    !raft_stored_valid(hs, entries, first_index, count))
+	    !raft_stored_valid(hs, snap_index, snap_term, entries, count))
 		return -EINVAL;
 	if (hs != NULL && hs->vote > RC_NODE_ID_MAX)
 		return -EINVAL;
@@ -120,14 +133,19 @@ rc_raft_init(struct rc_raft *r, const struct rc_raft_config *cfg,
 	rc_prng_seed(&r->prng, cfg->seed);
 	r->self_slot = (uint16_t)raft_slot_of(r, cfg->id);
 	for (uint64_t i = 0; i < count; i++)
-		r->ring[(i + 1) & RAFT_RING_MASK] = entries[i];
-	r->last_index = count;
-	r->persisted = count;
-	r->apply_next = 1;
+		r->ring[(snap_index + 1 + i) & RAFT_RING_MASK] = entries[i];
+	r->snap_index = snap_index;
+	r->snap_term = snap_term;
+	r->last_index = snap_index + count;
+	r->persisted = r->last_index;
+	r->applied = snap_index;
+	r->apply_next = snap_index + 1;
+	r->commit = snap_index;
 	if (hs != NULL) {
 		r->term = hs->term;
 		r->vote = RC_MUTATED(RC_MUTATION_FORGET_VOTE_ON_RESTART) ? 0 : hs->vote;
-		r->commit = hs->commit < count ? hs->commit : count;
+		if (hs->commit > r->commit)
+			r->commit = hs->commit < r->last_index ? hs->commit : r->last_index;
 	}
 	r->role = RC_ROLE_FOLLOWER;
 	r->reported_term = r->term;

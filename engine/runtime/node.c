@@ -10,6 +10,8 @@
  * is compacted along with the core's ring.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <replicore/assert.h>
 #include <replicore/log.h>
 #include <replicore/node.h>
+#include <replicore/rcu.h>
 #include <replicore/wire.h>
 
 #include "mpsc.h"
@@ -57,6 +60,23 @@ struct node_read_waiting {
 	uint64_t index;
 };
 
+/* Writes handed to the write-ahead log and not durable yet, and messages waiting on them. */
+#define NODE_WRITES_MAX 4096u
+#define NODE_HELD_MAX 4096u
+/* Staging bytes kept free for writes no intake check covers (hard state, a leader's no-op). */
+#define NODE_WAL_SLACK (64u << 10)
+
+struct node_write {
+	uint64_t ticket; /* durable once rc_wal_durable() reaches it */
+	uint64_t index;	 /* last entry of the write, 0 for a hard-state-only write */
+	uint64_t term;
+};
+
+struct node_held {
+	struct rc_raft_msg msg; /* an ack or a vote: no entries */
+	uint64_t ticket;
+};
+
 /* A proposal taken by this leader and waiting for its entry to be applied. */
 struct node_pending {
 	uint64_t index; /* 0: free */
@@ -82,7 +102,15 @@ struct rc_node {
 	uint64_t apply_done;	/* last index applied here; Invariant: <= apply_target */
 	uint64_t next_tick_ns;
 	uint64_t tx_seq;
-	uint16_t spare_count; /* allocated tx frames not used yet */
+	/* Storage (cfg.wal; NULL: mem). FIFO rings of writes in flight and messages held. */
+	struct rc_wal *wal;
+	struct node_write *writes;
+	uint64_t writes_head, writes_tail;
+	struct node_held *held;
+	uint64_t held_head, held_tail;
+	uint64_t wal_ticket;			/* ticket of the last write handed over */
+	uint64_t wal_done_index, wal_done_term; /* durable, not stepped as PERSISTED yet */
+	uint16_t spare_count;			/* allocated tx frames not used yet */
 	uint16_t tx_count[RC_NODES_MAX];
 	uint16_t peer_id[RC_NODES_MAX]; /* voter slot -> node id */
 	struct rc_frame spare[RC_BURST_MAX];
@@ -225,6 +253,85 @@ node_config_check(const struct rc_node_config *cfg, const struct rc_driver *d)
 	return 0;
 }
 
+/* Hands one recovered entry to the state machine, waiting while it asks to retry. */
+static int
+node_recover_apply(struct rc_node *n, uint64_t index, const void *payload, uint32_t bytes)
+{
+	void *ctx = n->cfg.apply_ctx != NULL ? n->cfg.apply_ctx : n->cfg.ctx;
+	struct rc_apply_entry e = { .index = index, .payload = payload, .bytes = bytes };
+
+	for (uint64_t tries = 0;; tries++) {
+		bool done = n->cfg.apply_batch != NULL ? n->cfg.apply_batch(ctx, &e, 1) == 1 :
+							 n->cfg.apply(ctx, index, payload, bytes);
+
+		if (done)
+			return 0;
+		if (tries == 1000000) {
+			fprintf(stderr,
+				"replicore: node %u: the state machine keeps refusing entry %" PRIu64
+				" while recovering\n",
+				n->cfg.raft.id, index);
+			return -EAGAIN;
+		}
+		n->stats.apply_retries++;
+		/* It waits for a grace period: let one pass. */
+		if (rc_rcu_thread_flavor() == RC_RCU_QSBR)
+			rc_rcu_quiescent();
+		sched_yield();
+	}
+}
+
+/*
+ * Recovers the node from its write-ahead log: the state machine applies the entries up to the
+ * stored commit index again (they are committed: a majority holds them), the core and the log
+ * take the rest. Returns 0, or -EINVAL / -ENOMEM / -EAGAIN after printing why.
+ */
+static int
+node_recover(struct rc_node *n, uint64_t base)
+{
+	const struct rc_wal_info *info = rc_wal_info(n->wal);
+	uint64_t count = info->last_index - base;
+	struct rc_raft_entry *entries = calloc(count > 0 ? count : 1, sizeof(*entries));
+	struct rc_raft_entry e;
+	uint64_t base_term = 0;
+	const void *payload;
+	int rc = 0;
+
+	if (entries == NULL)
+		return -ENOMEM;
+	for (uint64_t i = 1; i <= base && rc == 0; i++) {
+		if (!rc_wal_entry(n->wal, i, &e, &payload)) {
+			rc = -EINVAL;
+			break;
+		}
+		if (e.type == RC_ENTRY_NORMAL &&
+		    (n->cfg.apply != NULL || n->cfg.apply_batch != NULL))
+			rc = node_recover_apply(n, i, payload, e.bytes);
+		base_term = e.term;
+		n->stats.recovered_applied++;
+	}
+	if (rc == 0 && count > 0 && rc_log_reserve(n->log, info->last_index) < info->last_index)
+		rc = -ENOMEM;
+	for (uint64_t k = 0; k < count && rc == 0; k++) {
+		if (!rc_wal_entry(n->wal, base + 1 + k, &entries[k], &payload)) {
+			rc = -EINVAL;
+			break;
+		}
+		memcpy(rc_log_slot(n->log, base + 1 + k), payload, entries[k].bytes);
+	}
+	if (rc == 0)
+		rc = rc_raft_init_at(n->raft, &n->cfg.raft, &info->hs, base, base_term, entries,
+				     count);
+	free(entries);
+	if (rc != 0) {
+		fprintf(stderr, "replicore: node %u: cannot recover from its log (%s)\n",
+			n->cfg.raft.id, strerror(-rc));
+		return rc;
+	}
+	n->apply_done = n->apply_target = base;
+	return 0;
+}
+
 /* Creates a node on d; see node.h. */
 int
 rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_node **out)
@@ -254,7 +361,28 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 	/* Retained entries widen the span the log holds, and its spare chunks with it. */
 	lc.span_entries += cfg->log_retain_entries;
 	lc.spare_chunks += cfg->log_retain_entries / lc.chunk_entries;
-	if (rc_log_create(&lc, 1, &n->log) != 0)
+	/* Recovering: the log starts after the entries the state machine applies again. */
+	uint64_t base = 0;
+
+	if (cfg->wal != NULL) {
+		const struct rc_wal_info *info = rc_wal_info(cfg->wal);
+
+		base = info->hs.commit;
+		if (info->last_index - base > RC_LOG_ENTRIES_MAX) {
+			fprintf(stderr,
+				"replicore: node %u: the log holds %" PRIu64
+				" entries past its commit index, more than %u\n",
+				cfg->raft.id, info->last_index - base, RC_LOG_ENTRIES_MAX);
+			free(n->raft);
+			free(n->upd);
+			free(n);
+			return -EINVAL;
+		}
+		n->wal = cfg->wal;
+		n->writes = calloc(NODE_WRITES_MAX, sizeof(*n->writes));
+		n->held = calloc(NODE_HELD_MAX, sizeof(*n->held));
+	}
+	if (rc_log_create(&lc, base + 1, &n->log) != 0)
 		n->log = NULL;
 	n->pending = calloc(RC_LOG_ENTRIES_MAX, sizeof(*n->pending));
 	n->read_slots = aligned_alloc(64, (size_t)n->cfg.read_ring_slots * NODE_READ_SLOT_BYTES);
@@ -267,7 +395,8 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 						     node_propose_slot_bytes(cfg));
 	if (n->raft == NULL || n->upd == NULL || n->log == NULL || n->pending == NULL ||
 	    (cfg->completion_ring_slots > 0 && n->cq == NULL) || n->read_slots == NULL ||
-	    n->reads_waiting == NULL || n->propose_slots == NULL) {
+	    n->reads_waiting == NULL || n->propose_slots == NULL ||
+	    (n->wal != NULL && (n->writes == NULL || n->held == NULL))) {
 		fprintf(stderr, "replicore: node %u: out of memory\n", cfg->raft.id);
 		rc_node_destroy(n);
 		return -ENOMEM;
@@ -277,6 +406,16 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 		fprintf(stderr, "replicore: node %u: bad Raft configuration\n", cfg->raft.id);
 		rc_node_destroy(n);
 		return rc;
+	}
+	if (n->wal != NULL) {
+		rc = node_recover(n, base);
+		if (rc == 0 && (rc = rc_wal_start(n->wal)) != 0)
+			fprintf(stderr, "replicore: node %u: cannot start the storage thread: %s\n",
+				cfg->raft.id, strerror(-rc));
+		if (rc != 0) {
+			rc_node_destroy(n);
+			return rc;
+		}
 	}
 	for (int i = 0; i < cfg->raft.voter_count; i++)
 		n->peer_id[i] = cfg->raft.voters[i];
@@ -307,6 +446,8 @@ rc_node_destroy(struct rc_node *n)
 	free(n->propose_slots);
 	free(n->read_slots);
 	free(n->reads_waiting);
+	free(n->writes);
+	free(n->held);
 	free(n);
 }
 
@@ -712,10 +853,151 @@ node_apply(struct rc_node *n)
 	return n->apply_done;
 }
 
+/* ---- Storage: the write-ahead log ---------------------------------------------------------- */
+
+/* The hard state the core holds now (what every write closes with). */
+static struct rc_raft_hard_state
+node_hard_state(const struct rc_node *n)
+{
+	return (struct rc_raft_hard_state){ .term = n->raft->term,
+					    .commit = n->raft->commit,
+					    .vote = n->raft->vote };
+}
+
+/* Sends, in order, the held messages whose writes are durable. */
+static void
+node_wal_release(struct rc_node *n, uint64_t durable)
+{
+	while (n->held_head != n->held_tail) {
+		struct node_held *h = &n->held[n->held_head % NODE_HELD_MAX];
+
+		if (h->ticket > durable)
+			break;
+		node_send(n, &h->msg);
+		n->held_head++;
+	}
+}
+
+/* Retires the writes the storage thread made durable, noting the last entry they cover. */
+static uint64_t
+node_wal_collect(struct rc_node *n)
+{
+	uint64_t durable = rc_wal_durable(n->wal);
+
+	while (n->writes_head != n->writes_tail) {
+		const struct node_write *w = &n->writes[n->writes_head % NODE_WRITES_MAX];
+
+		if (w->ticket > durable)
+			break;
+		if (w->index != 0) {
+			n->wal_done_index = w->index;
+			n->wal_done_term = w->term;
+		}
+		n->writes_head++;
+	}
+	return durable;
+}
+
 /*
- * Executes the update until the core is quiet: sends its messages (with `mem` storage a write
- * is durable at once, so acknowledgements go out with the rest), reports the write as
- * persisted, applies what is committed. Bounded by NODE_EXECUTE_ROUNDS_MAX rounds.
+ * Collects the writes the storage thread made durable: releases the messages that waited on
+ * them and steps RC_EVENT_PERSISTED for the last entry they cover. Returns true when it stepped.
+ */
+static bool
+node_wal_poll(struct rc_node *n)
+{
+	node_wal_release(n, node_wal_collect(n));
+	if (n->wal_done_index == 0)
+		return false;
+	struct rc_raft_event ev = { .type = RC_EVENT_PERSISTED };
+
+	ev.persisted.index = n->wal_done_index;
+	ev.persisted.term = n->wal_done_term;
+	n->wal_done_index = 0;
+	node_step(n, &ev);
+	n->stats.wal_persisted++;
+	return true;
+}
+
+/*
+ * Hands the update's write (its entries, closed by the current hard state) to the storage
+ * thread, and holds its after-persist messages until every write so far is durable. Of
+ * consecutive accepted acks to one leader only the highest is kept.
+ */
+static void
+node_wal_write(struct rc_node *n, const struct rc_raft_update *u)
+{
+	if (u->flags & (RC_UPDATE_ENTRIES | RC_UPDATE_HARD_STATE)) {
+		uint64_t last = n->raft->last_index;
+		struct rc_raft_hard_state hs = node_hard_state(n);
+
+		if (u->flags & RC_UPDATE_ENTRIES) {
+			for (uint64_t i = u->persist_first; i <= u->persist_last; i++)
+				rc_wal_append(n->wal, i, rc_raft_entry_at(n->raft, i),
+					      rc_log_slot_const(n->log, i));
+		}
+		while (n->writes_tail - n->writes_head == NODE_WRITES_MAX)
+			node_wal_collect(n); /* the storage thread retires writes in order */
+		n->wal_ticket = rc_wal_commit(n->wal, &hs, last, rc_raft_term_at(n->raft, last));
+		n->writes[n->writes_tail++ % NODE_WRITES_MAX] = (struct node_write){
+			.ticket = n->wal_ticket,
+			.index = (u->flags & RC_UPDATE_ENTRIES) ? u->persist_last : 0,
+			.term = (u->flags & RC_UPDATE_ENTRIES) ?
+					rc_raft_term_at(n->raft, u->persist_last) :
+					0,
+		};
+		n->stats.wal_writes++;
+	}
+	for (uint32_t i = 0; i < u->msg_after_persist_count; i++) {
+		const struct rc_raft_msg *m = &u->msgs_after_persist[i];
+		struct node_held *tail = n->held_tail != n->held_head ?
+						 &n->held[(n->held_tail - 1) % NODE_HELD_MAX] :
+						 NULL;
+
+		if (m->type == RC_MSG_APPEND_RESP && !m->reject && tail != NULL &&
+		    tail->msg.type == RC_MSG_APPEND_RESP && !tail->msg.reject &&
+		    tail->msg.to == m->to && tail->msg.term == m->term) {
+			if (m->index > tail->msg.index)
+				tail->msg = *m;
+			tail->ticket = n->wal_ticket;
+			n->stats.acks_coalesced++;
+			continue;
+		}
+		if (n->held_tail - n->held_head == NODE_HELD_MAX) {
+			n->stats.held_dropped++; /* safe: the peer retries */
+			continue;
+		}
+		n->held[n->held_tail++ % NODE_HELD_MAX] = (struct node_held){
+			.msg = *m, .ticket = n->wal_ticket
+		};
+	}
+}
+
+/* Bytes of staging room an append of count entries needs, with a write's overhead. */
+static uint64_t
+node_wal_need(const struct rc_node *n, uint32_t count)
+{
+	return (uint64_t)count * rc_wal_record_bytes(n->cfg.payload_bytes_max) +
+	       RC_WAL_WRITE_OVERHEAD + NODE_WAL_SLACK;
+}
+
+/* How many entries of up to payload_bytes_max the staging ring takes now (beyond the slack). */
+static uint32_t
+node_wal_room_entries(const struct rc_node *n)
+{
+	uint64_t room = rc_wal_room(n->wal);
+	uint64_t need = node_wal_need(n, 0);
+
+	if (room <= need)
+		return 0;
+	room = (room - need) / rc_wal_record_bytes(n->cfg.payload_bytes_max);
+	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+}
+
+/*
+ * Executes the update until the core is quiet: hands its write to the log (with `mem` storage a
+ * write is durable at once, so acknowledgements go out with the rest and the write is reported
+ * persisted at once; with a write-ahead log they wait for the storage thread), sends its
+ * messages, applies what is committed. Bounded by NODE_EXECUTE_ROUNDS_MAX rounds.
  */
 static void
 node_execute(struct rc_node *n)
@@ -734,12 +1016,17 @@ node_execute(struct rc_node *n)
 			      RC_UPDATE_APPLY | RC_UPDATE_HARD_STATE | RC_UPDATE_READS)) == 0 &&
 		    n->apply_done >= n->apply_target)
 			break;
+		if (n->wal != NULL)
+			node_wal_write(n, u); /* before the appends go out: they may come back */
 		for (uint32_t i = 0; i < u->msg_count; i++)
 			node_send(n, &u->msgs[i]);
-		node_send_after_persist(n, u);
+		if (n->wal == NULL)
+			node_send_after_persist(n, u);
 		node_reads_answered(n, u);
 		rc_raft_update_reset(u);
-		if (flags & RC_UPDATE_ENTRIES) {
+		if (n->wal != NULL) {
+			node_wal_poll(n);
+		} else if (flags & RC_UPDATE_ENTRIES) {
 			ev = (struct rc_raft_event){ .type = RC_EVENT_PERSISTED };
 			ev.persisted.index = persist_last;
 			ev.persisted.term = rc_raft_term_at(n->raft, persist_last);
@@ -797,6 +1084,11 @@ node_receive(struct rc_node *n, const struct rc_frame *f)
 		n->stats.rx_log_full++;
 		return;
 	}
+	if (n->wal != NULL && ev.msg.entry_count > 0 &&
+	    rc_wal_room(n->wal) < node_wal_need(n, ev.msg.entry_count)) {
+		n->stats.rx_wal_full++; /* the leader resends */
+		return;
+	}
 	node_step(n, &ev);
 	for (uint32_t i = 0; i < ev.msg.entry_count; i++) {
 		uint64_t index = ev.msg.index + 1 + i;
@@ -823,6 +1115,12 @@ node_propose(struct rc_node *n)
 
 	if (cq_room < room)
 		room = cq_room; /* every drained proposal settles into the completion ring */
+	if (n->wal != NULL) {
+		uint32_t wal_room = node_wal_room_entries(n);
+
+		if (wal_room < room)
+			room = wal_room; /* the storage thread is behind: back-pressure */
+	}
 
 	while (count < room) {
 		const struct node_proposal *p = rc_mpsc_peek(&n->propose_q, count);
@@ -910,6 +1208,8 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 					  n->next_tick_ns + n->cfg.tick_ns;
 		work++;
 	}
+	if (n->wal != NULL && node_wal_poll(n))
+		work++;
 	work += node_propose(n);
 	work += node_reads_drain(n);
 	node_execute(n);

@@ -18,6 +18,7 @@
 #include <replicore/driver.h>
 #include <replicore/log.h>
 #include <replicore/raft.h>
+#include <replicore/wal.h>
 
 /* Status a proposal completes with. */
 enum rc_propose_status {
@@ -106,6 +107,15 @@ struct rc_node_config {
 	uint32_t completion_ring_slots;
 	rc_node_read_fn read_ready; /* may be NULL; gets ctx */
 	uint32_t read_ring_slots;   /* read requests queued from other threads, power of two */
+	/*
+	 * Storage. NULL: `mem`, volatile (a write counts as durable at once; NOT durable across a
+	 * restart). Otherwise a write-ahead log opened by rc_wal_open() and not started: the node
+	 * recovers from it in rc_node_create() (the entries up to the stored commit index are
+	 * applied again through apply/apply_batch, so the state machine must be ready), starts
+	 * it, and from then on sends acknowledgements and votes only once what they promise is
+	 * durable. The node does not own it: rc_wal_close() it after rc_node_destroy().
+	 */
+	struct rc_wal *wal;
 };
 
 /* Counters of one node, written only by its thread. */
@@ -131,6 +141,12 @@ struct rc_node_stats {
 	uint64_t reads_failed;	  /* settled with a failure */
 	uint64_t steps;
 	uint64_t rejected_by_reason[16]; /* by enum rc_wire_error */
+	/* Storage (wal only). */
+	uint64_t rx_wal_full;	    /* frames dropped: the staging ring had no room for them */
+	uint64_t wal_writes;	    /* writes handed to the storage thread */
+	uint64_t wal_persisted;	    /* RC_EVENT_PERSISTED steps */
+	uint64_t held_dropped;	    /* acks or votes dropped: too many waited (Raft resends) */
+	uint64_t recovered_applied; /* entries applied again from the log at start */
 };
 
 struct rc_node;

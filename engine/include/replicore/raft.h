@@ -391,6 +391,16 @@ int rc_raft_init(struct rc_raft *r, const struct rc_raft_config *cfg,
 		 uint64_t first_index, uint64_t count);
 
 /*
+ * Initialises a node whose log was compacted up to snap_index (the entry there had snap_term):
+ * entries[0..count) are indexes snap_index+1 ... The state machine must already hold every
+ * entry up to snap_index: the node starts with it applied. snap_index 0 (snap_term 0) is a log
+ * never compacted. Returns 0 or -EINVAL, like rc_raft_init().
+ */
+int rc_raft_init_at(struct rc_raft *r, const struct rc_raft_config *cfg,
+		    const struct rc_raft_hard_state *hs, uint64_t snap_index, uint64_t snap_term,
+		    const struct rc_raft_entry *entries, uint64_t count);
+
+/*
  * Feeds one event to the node and adds what the caller must do to *u. Never fails: malformed
  * input is stopped by the wire codec; a message for another node or cluster member unknown to
  * this node is ignored. The caller must have checked rc_raft_update_has_room(u).
