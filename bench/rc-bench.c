@@ -12,11 +12,13 @@
  *   rc-bench compare BASE.json NEW.json [--tolerance PCT]
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@
 #include <replicore/kv.h>
 #include <replicore/node.h>
 #include <replicore/rcu.h>
+#include <replicore/wal.h>
 #include <replicore/wire.h>
 
 #include "dpdk.h"
@@ -88,6 +91,9 @@ struct bench_opts {
 	const char *read_mode; /* kv: local (lease and linearizable need the runtime's ReadIndex) */
 	double read_share;     /* kv: share of a reader's operations that are GETs */
 	uint32_t keys;	       /* kv: keys written and read */
+	const char *storage;   /* "mem" (volatile) or "wal" */
+	const char *wal_dir;   /* wal: where each node's log directory is made */
+	bool wal_keep;	       /* wal: leave the logs on disk after the run */
 	const char *sweep;     /* KEY=V1,V2,... */
 	const char *sweep_out; /* PREFIX of PREFIX.csv and PREFIX.svg */
 };
@@ -119,7 +125,13 @@ static struct bench_opts opts = {
 	.read_share = 1.0,
 	.keys = 100000,
 	.sweep_out = "rc-bench-sweep",
+	.storage = "mem",
 };
+
+/* --storage wal: each node's log, its directory, and the sync counts around the measured phase. */
+static struct rc_wal *wals[RC_NODES_MAX];
+static char wal_run_dir[4096];
+static uint64_t wal_syncs_start[RC_NODES_MAX], wal_syncs_end[RC_NODES_MAX];
 
 static struct bench_lcore lcores[BENCH_LCORES_MAX];
 static uint32_t lcore_count;
@@ -517,9 +529,13 @@ bench_usage(FILE *f)
 		"                   window, frame), each in a fresh process; write PREFIX.csv and\n"
 		"                   PREFIX.svg (gnuplot): commits/s and p99 against K\n"
 		"  --sweep-out P    PREFIX for --sweep (default rc-bench-sweep)\n"
+		"  --storage S      mem (volatile: figures are NOT DURABLE; default) or wal (a\n"
+		"                   write-ahead log per node, group commit, fdatasync)\n"
+		"  --wal-dir DIR    wal: the logs go to DIR/rc-bench-PID/node-N, removed after\n"
+		"                   the run (put DIR on the disk to measure)\n"
+		"  --wal-keep       wal: keep the logs (inspect them with rc-waldump)\n"
 		"EAL arguments default to: -l 0-1 --no-huge --no-pci --no-shconf -m 512\n"
-		"  --file-prefix rc-bench-PID --log-level lib.eal:error\n"
-		"Storage is 'mem' (volatile): figures are NOT DURABLE.\n",
+		"  --file-prefix rc-bench-PID --log-level lib.eal:error\n",
 		RC_NODES_MAX, RC_PROPOSE_ENTRIES_MAX, RC_INFLIGHT_MSGS_MAX, BENCH_UDP_THREADS,
 		BENCH_READERS_MAX, BENCH_READS_INFLIGHT);
 }
@@ -564,6 +580,9 @@ bench_parse(int argc, char **argv)
 		{ "read-share", required_argument, NULL, 'S' },
 		{ "read-mode", required_argument, NULL, 'M' },
 		{ "keys", required_argument, NULL, 'K' },
+		{ "storage", required_argument, NULL, 'T' },
+		{ "wal-dir", required_argument, NULL, 'Y' },
+		{ "wal-keep", no_argument, NULL, 'k' },
 		{ "sweep", required_argument, NULL, 's' },
 		{ "sweep-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -661,6 +680,19 @@ bench_parse(int argc, char **argv)
 		case 'K':
 			opts.keys = bench_parse_u32("keys", optarg, 1, 10000000);
 			break;
+		case 'T':
+			if (strcmp(optarg, "mem") != 0 && strcmp(optarg, "wal") != 0) {
+				fprintf(stderr, "rc-bench: --storage is 'mem' or 'wal'\n");
+				exit(2);
+			}
+			opts.storage = optarg;
+			break;
+		case 'Y':
+			opts.wal_dir = optarg;
+			break;
+		case 'k':
+			opts.wal_keep = true;
+			break;
 		case 's':
 			opts.sweep = optarg;
 			break;
@@ -691,6 +723,12 @@ bench_parse(int argc, char **argv)
 	}
 	bool kv = strcmp(opts.workload, "kv") == 0;
 
+	if ((strcmp(opts.storage, "wal") == 0) != (opts.wal_dir != NULL) ||
+	    (opts.wal_keep && opts.wal_dir == NULL)) {
+		fprintf(stderr, "rc-bench: --storage wal needs --wal-dir DIR, and --wal-dir and "
+				"--wal-keep need --storage wal\n");
+		exit(2);
+	}
 	if (!kv && (opts.readers > 0 || opts.read_share != 1.0)) {
 		fprintf(stderr, "rc-bench: --readers and --read-share need --workload kv\n");
 		exit(2);
@@ -853,6 +891,101 @@ bench_memif_cleanup(void)
 	}
 }
 
+/* --storage wal: opens node id's log in a fresh directory of this run; exits 1 on failure. */
+static struct rc_wal *
+bench_wal_open(uint16_t id)
+{
+	struct rc_wal_config wc;
+	struct rc_wal *w;
+	char dir[4200], err[512];
+
+	if (wal_run_dir[0] == '\0') {
+		snprintf(wal_run_dir, sizeof(wal_run_dir), "%s/rc-bench-%d", opts.wal_dir,
+			 (int)getpid());
+		if ((mkdir(opts.wal_dir, 0755) != 0 && errno != EEXIST) ||
+		    mkdir(wal_run_dir, 0755) != 0) {
+			fprintf(stderr, "rc-bench: cannot make %s: %s\n", wal_run_dir,
+				strerror(errno));
+			exit(1);
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s/node-%u", wal_run_dir, id);
+	rc_wal_config_default(&wc, dir);
+	if (rc_wal_open(&wc, &w, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rc-bench: node %u: %s\n", id, err);
+		exit(1);
+	}
+	return w;
+}
+
+/* Removes the run's logs (segment files, then the directories), unless --wal-keep. */
+static void
+bench_wal_remove(void)
+{
+	char path[4400];
+
+	if (wal_run_dir[0] == '\0')
+		return;
+	if (opts.wal_keep) {
+		printf("  logs kept in %s (tools/rc-waldump DIR/node-N)\n", wal_run_dir);
+		return;
+	}
+	for (uint32_t id = 1; id <= opts.nodes; id++) {
+		snprintf(path, sizeof(path), "%s/node-%u", wal_run_dir, id);
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, "wal-", 4) == 0) {
+				snprintf(path, sizeof(path), "%s/node-%u/%s", wal_run_dir, id,
+					 de->d_name);
+				unlink(path);
+			}
+		}
+		if (d != NULL)
+			closedir(d);
+		snprintf(path, sizeof(path), "%s/node-%u", wal_run_dir, id);
+		rmdir(path);
+	}
+	rmdir(wal_run_dir);
+}
+
+/* Sync counts of every node's log, for the measured phase. */
+static void
+bench_wal_syncs(uint64_t *out)
+{
+	for (uint32_t i = 0; i < opts.nodes; i++) {
+		struct rc_wal_stats st = { 0 };
+
+		if (wals[i] != NULL)
+			rc_wal_stats(wals[i], &st);
+		out[i] = st.syncs;
+	}
+}
+
+/* --storage wal: syncs per second and the latency of one fdatasync, all nodes together. */
+static void
+bench_collect_syncs(struct rc_bench_result *r)
+{
+	static struct rc_hist hist;
+	static uint64_t samples[RC_WAL_SYNC_SAMPLES];
+	uint64_t syncs = 0;
+
+	if (wals[0] == NULL)
+		return;
+	rc_hist_reset(&hist);
+	for (uint32_t i = 0; i < opts.nodes; i++) {
+		uint32_t n = rc_wal_sync_samples(wals[i], samples, RC_WAL_SYNC_SAMPLES);
+
+		for (uint32_t k = 0; k < n; k++)
+			rc_hist_record(&hist, samples[k]);
+		syncs += wal_syncs_end[i] - wal_syncs_start[i];
+	}
+	r->syncs_measured = true;
+	r->syncs_per_sec = (double)syncs / opts.duration_s;
+	rc_bench_latency_from_hist(&r->sync_latency_us, &hist);
+}
+
 /* Creates the nodes and places node i on lcore (i - 1) % lcores. Returns 0 or exits 1. */
 static void
 bench_place(struct rc_driver *drv, struct rc_node **nodes)
@@ -906,6 +1039,8 @@ bench_place(struct rc_driver *drv, struct rc_node **nodes)
 			cfg.apply_batch = rc_kv_node_apply_batch;
 			cfg.apply_ctx = kvs[id - 1];
 		}
+		if (strcmp(opts.storage, "wal") == 0)
+			cfg.wal = wals[id - 1] = bench_wal_open(id);
 		if (rc_node_create(&cfg, drv, &nodes[id - 1]) != 0) {
 			fprintf(stderr, "rc-bench: node %u could not be created\n", id);
 			exit(1);
@@ -935,6 +1070,7 @@ bench_control(void *arg)
 	       (double)(rc_clock_ns() - t0) / 1e6);
 	atomic_store(&phase, BENCH_WARMUP);
 	usleep((useconds_t)(opts.warmup_s * 1e6));
+	bench_wal_syncs(wal_syncs_start);
 	atomic_store(&phase, BENCH_MEASURE);
 	for (uint32_t s = 1; s <= (uint32_t)opts.duration_s; s++) {
 		usleep(1000000);
@@ -949,6 +1085,7 @@ bench_control(void *arg)
 
 	if (rest > 0)
 		usleep((useconds_t)(rest * 1e6));
+	bench_wal_syncs(wal_syncs_end);
 	atomic_store(&phase, BENCH_STOP);
 	return NULL;
 }
@@ -1061,13 +1198,25 @@ bench_collect_reads(struct rc_bench_result *r)
 static void
 bench_print(const struct rc_bench_result *r)
 {
-	printf("\nrc-bench: %u nodes over %s, storage mem (NOT DURABLE), payload %u B, "
+	printf("\nrc-bench: %u nodes over %s, storage %s, payload %u B, "
 	       "frame %u B,\n"
 	       "          inflight %u, batch-max %u, window %u, load generator: %s\n",
-	       opts.nodes, opts.driver, opts.payload_bytes, opts.frame_bytes, opts.inflight,
-	       opts.batch_max, opts.window,
+	       opts.nodes, opts.driver,
+	       r->params.durable ? "wal (durable: fdatasync before acks)" : "mem (NOT DURABLE)",
+	       opts.payload_bytes, opts.frame_bytes, opts.inflight, opts.batch_max, opts.window,
 	       opts.loadgen_thread ? "separate thread" : "in the leader's loop");
 	rc_loadgen_print(stdout, r, "all nodes");
+	if (r->syncs_measured) {
+		printf("  fdatasync          %.0f/s (all nodes), %.1f commits per sync and node\n",
+		       r->syncs_per_sec,
+		       r->syncs_per_sec > 0 ? r->commits_per_sec * opts.nodes / r->syncs_per_sec :
+					      0);
+		printf("  fdatasync us       p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f   "
+		       "(commit p99 / fdatasync p99: %.2f)\n",
+		       r->sync_latency_us.p50, r->sync_latency_us.p90, r->sync_latency_us.p99,
+		       r->sync_latency_us.p999, r->sync_latency_us.max,
+		       r->sync_latency_us.p99 > 0 ? r->latency_us.p99 / r->sync_latency_us.p99 : 0);
+	}
 	if (strcmp(opts.workload, "kv") == 0) {
 		printf("  workload           kv: %u keys, %u readers (%s), read share %.2f\n",
 		       opts.keys, opts.readers, opts.read_mode, opts.read_share);
@@ -1542,7 +1691,8 @@ main(int argc, char **argv)
 		result.params.duration_s = opts.duration_s;
 		result.params.warmup_s = opts.warmup_s;
 		snprintf(result.params.driver, sizeof(result.params.driver), "%s", opts.driver);
-		snprintf(result.params.storage, sizeof(result.params.storage), "mem");
+		snprintf(result.params.storage, sizeof(result.params.storage), "%s", opts.storage);
+		result.params.durable = wals[0] != NULL;
 		snprintf(result.params.loadgen, sizeof(result.params.loadgen), "%s",
 			 opts.loadgen_thread ? "thread" : "leader-loop");
 		snprintf(result.params.workload, sizeof(result.params.workload), "%s",
@@ -1559,6 +1709,7 @@ main(int argc, char **argv)
 		bench_collect(nodes, &result);
 		if (kv)
 			bench_collect_reads(&result);
+		bench_collect_syncs(&result);
 		if (opts.raw && bench_raw(drv, use_eal, &result) != 0)
 			rc = 1;
 		if (opts.vs_udp && bench_vs_udp(argc, argv, split, &result) != 0)
@@ -1578,8 +1729,10 @@ main(int argc, char **argv)
 	}
 	for (uint32_t i = 0; i < opts.nodes; i++) {
 		rc_node_destroy(nodes[i]);
+		rc_wal_close(wals[i]);
 		rc_kv_destroy(kvs[i]);
 	}
+	bench_wal_remove();
 	drv->ops->close(drv);
 	/* memif handles its peers' disconnects on the EAL interrupt thread, after the ports are
 	 * closed: give it time before the EAL's memory goes (an ASan run once crashed there). */

@@ -112,6 +112,10 @@ static const struct schema_field schema_results[] = {
 	SCHEMA_FIELD("raft_share", SCHEMA_NUM_OPT, false, struct rc_bench_result, raft_share),
 	{ "udp", SCHEMA_OBJ_OR_NULL, false, offsetof(struct rc_bench_result, udp),
 	  offsetof(struct rc_bench_result, udp.measured), schema_udp },
+	SCHEMA_FIELD("syncs_per_sec", SCHEMA_NUM_OPT, false, struct rc_bench_result, syncs_per_sec),
+	{ "sync_latency_us", SCHEMA_OBJ_OR_NULL, false,
+	  offsetof(struct rc_bench_result, sync_latency_us),
+	  offsetof(struct rc_bench_result, syncs_measured), schema_latency },
 	SCHEMA_END,
 };
 

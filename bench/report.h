@@ -47,7 +47,7 @@ struct rc_bench_params {
 	double duration_s;		 /* the measured phase */
 	double warmup_s;		 /* run before measuring; not counted */
 	char driver[RC_BENCH_STR_BYTES]; /* "net_ring", "net_memif", "udp", ... */
-	char storage[RC_BENCH_STR_BYTES]; /* "mem" */
+	char storage[RC_BENCH_STR_BYTES]; /* "mem" or "wal" */
 	bool durable; /* writes reach stable storage before acks; false for mem */
 	char loadgen[RC_BENCH_STR_BYTES];  /* load generator placement: "leader-loop" or "thread" */
 	char workload[RC_BENCH_STR_BYTES]; /* "log" (opaque entries) or "kv" (key-value PUTs) */
@@ -95,6 +95,10 @@ struct rc_bench_result {
 	double reads_per_sec;			    /* GETs completed, all readers together */
 	double writes_per_sec;			    /* committed writes (commits_per_sec) */
 	struct rc_bench_latency_us read_latency_us; /* one GET, sampled */
+	/* Storage wal (syncs_measured false: the two below are null). */
+	bool syncs_measured;
+	double syncs_per_sec;			    /* fdatasync calls, all nodes together */
+	struct rc_bench_latency_us sync_latency_us; /* one fdatasync, the same run */
 };
 
 /*

@@ -78,6 +78,9 @@ full_result(struct rc_bench_result *r)
 	r->reads_per_sec = 1.25e7;
 	r->writes_per_sec = 1234567.891;
 	r->read_latency_us = (struct rc_bench_latency_us){ 0.04, 0.06, 0.08, 0.2, 90, 0.05 };
+	r->syncs_measured = true;
+	r->syncs_per_sec = 2400.5;
+	r->sync_latency_us = (struct rc_bench_latency_us){ 290, 800, 1700, 2500, 4000, 410 };
 }
 
 /* Asserts two latency sets are equal, field by field (exact: the writer round-trips doubles). */
@@ -237,6 +240,10 @@ Test(report, output_loads_in_python_with_the_documented_keys)
 		"read_latency_us.p999\nreads_per_sec\n"
 		"results\nresults.commits\nresults.entries_per_frame\nresults.frames_per_sec\n"
 		"results.lcore_busy_share\nresults.raft_share\nresults.raw_frames_per_sec\n"
+		"results.sync_latency_us\nresults.sync_latency_us.max\n"
+		"results.sync_latency_us.mean\nresults.sync_latency_us.p50\n"
+		"results.sync_latency_us.p90\nresults.sync_latency_us.p99\n"
+		"results.sync_latency_us.p999\nresults.syncs_per_sec\n"
 		"results.udp\nresults.udp.commits_per_sec\nresults.udp.latency_us\n"
 		"results.udp.latency_us.max\nresults.udp.latency_us.mean\n"
 		"results.udp.latency_us.p50\nresults.udp.latency_us.p90\n"
