@@ -38,6 +38,8 @@
 #define WAL_SEGMENT_MAGIC "RCWALSG1"
 #define WAL_VERSION 1u
 #define WAL_PATH_MAX 4096
+/* Segments tracked for compaction; past this many, the oldest stays on disk untracked. */
+#define WAL_LIVE_MAX 4096u
 /* The smallest segment data size: whole 4 KiB pages that hold the largest entry record (a record
  * never spans two segments). */
 #define WAL_SEGMENT_DATA_MIN                                                                       \
@@ -52,6 +54,7 @@ _Static_assert(WAL_SEGMENT_DATA_MIN >= RC_WAL_RECORD_HEADER_BYTES + RC_ENTRY_BYT
 
 struct wal_segment {
 	uint64_t number;
+	uint64_t last_index; /* last entry (or snapshot record) it holds; 0: none */
 	int fd;
 	const uint8_t *map; /* recovery only */
 	size_t map_bytes;
@@ -73,7 +76,13 @@ struct rc_wal {
 	uint8_t *ring;
 	uint64_t ring_mask;
 	/* Node side. */
-	uint64_t prod;	   /* bytes encoded */
+	uint64_t prod; /* bytes encoded */
+	/* Live segments, oldest first, with their last entry index: what compaction may drop. */
+	struct {
+		uint64_t number, last_index;
+	} live[WAL_LIVE_MAX];
+	uint64_t live_head, live_tail;
+	uint64_t prod_seg; /* the segment prod is in */
 	uint64_t seg_left; /* bytes left in the segment prod is in */
 	/* Storage thread side. */
 	uint64_t written;
@@ -91,7 +100,10 @@ struct rc_wal {
 	_Atomic bool stop;
 	_Alignas(64) _Atomic uint64_t durable;
 	_Atomic int error;
-	_Atomic uint64_t st_writes, st_syncs, st_bytes, st_ring_waits;
+	_Atomic uint64_t st_writes, st_syncs, st_bytes, st_ring_waits, st_deleted;
+	/* Compaction: the thread deletes segments below delete_below, from deleted_next on. */
+	_Atomic uint64_t delete_below;
+	uint64_t deleted_next;
 	uint64_t *samples; /* RC_WAL_SYNC_SAMPLES */
 	_Atomic uint64_t sample_count;
 };
@@ -116,6 +128,17 @@ wal_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Starts tracking segment number for compaction (the oldest drops out when the table is full). */
+static void
+wal_live_push(struct rc_wal *w, uint64_t number)
+{
+	if (w->live_tail - w->live_head == WAL_LIVE_MAX)
+		w->live_head++;
+	w->live[w->live_tail % WAL_LIVE_MAX].number = number;
+	w->live[w->live_tail % WAL_LIVE_MAX].last_index = 0;
+	w->live_tail++;
 }
 
 /* Fills cfg with defaults: 64 MiB segments, a 32 MiB staging ring. */
@@ -273,9 +296,11 @@ wal_recover_record(void *arg, const struct rc_wal_record *rec, uint64_t offset)
 		c->truncations_at_sync = c->rp.truncations;
 		c->entries_at_sync = c->rp.entries;
 	}
-	if (rec->type != RC_WAL_ENTRY)
-		return true;
-	uint64_t slot = rec->index - 1;
+	if (rec->type == RC_WAL_ENTRY || rec->type == RC_WAL_SNAPSHOT)
+		w->segs[c->seg].last_index = rec->index;
+	if (rec->type != RC_WAL_ENTRY || rec->index <= c->rp.base_index)
+		return true; /* entries the snapshot covers are not read again */
+	uint64_t slot = rec->index - c->rp.base_index - 1;
 
 	if (slot >= w->loc_cap) {
 		uint64_t cap = w->loc_cap ? w->loc_cap * 2 : 1u << 16;
@@ -383,6 +408,7 @@ wal_replay_all(struct rc_wal *w, uint64_t stop_seg, uint64_t stop_off, struct wa
 	c->stop_seg = stop_seg;
 	c->stop_off = stop_off;
 	rc_wal_replay_init(&c->rp);
+	c->rp.base_index = w->cfg.base_index;
 	for (uint32_t i = 0; i < w->seg_count; i++) {
 		c->seg = i;
 		rc_wal_scan(w->segs[i].map + RC_WAL_SEGMENT_HEADER_BYTES, w->data_bytes,
@@ -483,9 +509,16 @@ wal_recover(struct rc_wal *w, char *err, size_t errlen)
 		snprintf(w->info.dropped_reason, sizeof(w->info.dropped_reason),
 			 "records after the last SYNC record (a write that never finished)");
 	w->info.hs = c.rp.hs;
-	w->info.first_index = 1;
+	w->info.first_index = w->cfg.base_index + 1;
 	w->info.last_index = c.rp.synced_last;
 	w->info.last_term = c.rp.synced_term;
+	if (w->info.last_index <= w->cfg.base_index) {
+		/* Nothing after the snapshot: the log is the snapshot's last entry. */
+		w->info.last_index = w->cfg.base_index;
+		w->info.last_term = w->cfg.base_term;
+	}
+	if (w->info.hs.term < w->info.last_term)
+		w->info.hs.term = w->info.last_term;
 	w->info.bytes = cut_seg * w->data_bytes + cut_off;
 	w->base_seg = w->segs[cut_seg].number;
 	w->prod = cut_off;
@@ -572,10 +605,27 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 		if (rc != 0)
 			goto fail;
 	} else {
-		w->info.first_index = 1;
+		w->info.first_index = cfg->base_index + 1;
+		w->info.last_index = cfg->base_index;
+		w->info.last_term = cfg->base_term;
+		w->info.hs.term = cfg->base_term;
 		w->base_seg = n > 0 ? nums[0] : 0; /* an unfinished first segment is reused */
 		w->prod = 0;
 	}
+	/* Compaction's view: every segment up to the current one, with its last entry. */
+	for (int i = 0; i < n && w->segs[i].number <= w->base_seg; i++) {
+		if (w->live_tail - w->live_head == WAL_LIVE_MAX)
+			w->live_head++;
+		w->live[w->live_tail % WAL_LIVE_MAX].number = w->segs[i].number;
+		w->live[w->live_tail % WAL_LIVE_MAX].last_index = w->segs[i].last_index;
+		w->live_tail++;
+	}
+	w->deleted_next = n > 0 ? w->segs[0].number : 0;
+	atomic_store(&w->delete_below, w->deleted_next);
+	w->prod_seg = w->base_seg;
+	if (w->live_tail == w->live_head ||
+	    w->live[(w->live_tail - 1) % WAL_LIVE_MAX].number != w->base_seg)
+		wal_live_push(w, w->base_seg);
 	w->info.segments = w->seg_count;
 	w->written = w->prod;
 	w->seg_left = w->data_bytes - w->prod;
@@ -604,9 +654,9 @@ rc_wal_entry(const struct rc_wal *w, uint64_t index, struct rc_raft_entry *e, co
 	struct rc_wal_record rec;
 	uint32_t bytes;
 
-	if (w->started || index < 1 || index > w->info.last_index)
+	if (w->started || index < w->info.first_index || index > w->info.last_index)
 		return false;
-	uint64_t loc = w->loc[index - 1];
+	uint64_t loc = w->loc[index - w->info.first_index];
 	const struct wal_segment *s = &w->segs[loc >> 40];
 	uint64_t off = loc & ((1ull << 40) - 1);
 
@@ -748,6 +798,26 @@ wal_write_range(struct rc_wal *w, uint64_t from, uint64_t to)
 	return 0;
 }
 
+/* Deletes the segments compaction gave up (storage thread), then syncs the directory. */
+static void
+wal_delete_old(struct rc_wal *w)
+{
+	uint64_t below = atomic_load_explicit(&w->delete_below, memory_order_acquire);
+	bool any = false;
+
+	while (w->deleted_next < below && w->deleted_next < w->cur_seg) {
+		char name[64];
+
+		wal_seg_name(name, sizeof(name), w->deleted_next);
+		if (unlinkat(w->dirfd, name, 0) == 0 || errno == ENOENT)
+			any = true;
+		atomic_fetch_add_explicit(&w->st_deleted, 1, memory_order_relaxed);
+		w->deleted_next++;
+	}
+	if (any)
+		fsync(w->dirfd);
+}
+
 static void *
 wal_thread(void *arg)
 {
@@ -771,6 +841,7 @@ wal_thread(void *arg)
 				wal_prepare_next(w);
 				continue;
 			}
+			wal_delete_old(w);
 			uint32_t seq = atomic_load(&w->wake_seq);
 
 			atomic_store(&w->sleeping, 1);
@@ -808,8 +879,6 @@ wal_thread(void *arg)
 			close(w->prev_fd);
 			w->prev_fd = -1;
 		}
-		if (w->next_fd < 0 || w->next_filled < w->data_bytes)
-			wal_prepare_next(w);
 		uint64_t k = atomic_load_explicit(&w->sample_count, memory_order_relaxed);
 
 		w->samples[k % RC_WAL_SYNC_SAMPLES] = wal_now_ns() - t0;
@@ -817,6 +886,10 @@ wal_thread(void *arg)
 		atomic_fetch_add_explicit(&w->st_syncs, 1, memory_order_relaxed);
 		w->written = pub;
 		atomic_store_explicit(&w->durable, pub, memory_order_release);
+		/* Housekeeping after the round is published, never before. */
+		if (w->next_fd < 0 || w->next_filled < w->data_bytes)
+			wal_prepare_next(w);
+		wal_delete_old(w);
 	}
 	return NULL;
 }
@@ -908,6 +981,8 @@ wal_reserve(struct rc_wal *w, uint32_t bytes)
 		rc_wal_encode_roll(rec);
 		wal_put(w, rec, sizeof(rec));
 	}
+	w->prod_seg++;
+	wal_live_push(w, w->prod_seg);
 	while (w->seg_left > 0) {
 		static const uint8_t zero[256];
 		uint64_t n = w->seg_left < sizeof(zero) ? w->seg_left : sizeof(zero);
@@ -945,6 +1020,29 @@ rc_wal_append(struct rc_wal *w, uint64_t index, const struct rc_raft_entry *e, c
 		rc_wal_encode_entry(tmp, index, e, payload);
 		wal_put(w, tmp, bytes);
 	}
+	w->live[(w->live_tail - 1) % WAL_LIVE_MAX].last_index = index;
+}
+
+/* Writes a SNAPSHOT record; see wal.h. */
+void
+rc_wal_append_snapshot(struct rc_wal *w, uint64_t index, uint64_t term)
+{
+	uint8_t rec[RC_WAL_RECORD_HEADER_BYTES];
+
+	rc_wal_encode_snapshot(rec, index, term);
+	wal_record(w, sizeof(rec), rec);
+	w->live[(w->live_tail - 1) % WAL_LIVE_MAX].last_index = index;
+}
+
+/* Lets the storage thread delete the segments a durable snapshot at index covers; see wal.h. */
+void
+rc_wal_compact(struct rc_wal *w, uint64_t index)
+{
+	while (w->live_tail - w->live_head > 2 &&
+	       w->live[w->live_head % WAL_LIVE_MAX].last_index <= index)
+		w->live_head++;
+	atomic_store_explicit(&w->delete_below, w->live[w->live_head % WAL_LIVE_MAX].number,
+			      memory_order_release);
 }
 
 uint64_t
@@ -987,6 +1085,7 @@ rc_wal_stats(const struct rc_wal *w, struct rc_wal_stats *out)
 	out->syncs = atomic_load_explicit(&w->st_syncs, memory_order_relaxed);
 	out->bytes = atomic_load_explicit(&w->st_bytes, memory_order_relaxed);
 	out->ring_waits = atomic_load_explicit(&w->st_ring_waits, memory_order_relaxed);
+	out->segments_deleted = atomic_load_explicit(&w->st_deleted, memory_order_relaxed);
 }
 
 uint32_t

@@ -138,6 +138,13 @@ rc_wal_encode_roll(void *dst)
 	return wal_finish(dst, RC_WAL_ROLL, 0, 0, 0, 0);
 }
 
+/* Writes a SNAPSHOT record; see wal.h. */
+uint32_t
+rc_wal_encode_snapshot(void *dst, uint64_t index, uint64_t term)
+{
+	return wal_finish(dst, RC_WAL_SNAPSHOT, 0, 0, index, term);
+}
+
 /* Decodes one record; see wal.h. */
 enum rc_wal_status
 rc_wal_decode(const void *buf, size_t avail, struct rc_wal_record *rec, uint32_t *bytes)
@@ -156,13 +163,13 @@ rc_wal_decode(const void *buf, size_t avail, struct rc_wal_record *rec, uint32_t
 	type = p[6];
 	etype = p[7];
 	len = wire_get_u32(p + 8);
-	if (type < RC_WAL_ENTRY || type > RC_WAL_ROLL ||
+	if (type < RC_WAL_ENTRY || type > RC_WAL_SNAPSHOT ||
 	    (type == RC_WAL_ENTRY && etype >= RC_ENTRY_TYPE_COUNT) ||
 	    (type != RC_WAL_ENTRY && etype != 0))
 		return RC_WAL_BAD_TYPE;
 	if ((type == RC_WAL_ENTRY && len > RC_ENTRY_BYTES_MAX) ||
 	    (type == RC_WAL_SYNC && len != RC_WAL_SYNC_PAYLOAD_BYTES) ||
-	    (type == RC_WAL_ROLL && len != 0))
+	    ((type == RC_WAL_ROLL || type == RC_WAL_SNAPSHOT) && len != 0))
 		return RC_WAL_BAD_LENGTH;
 	total = rc_wal_record_bytes(len);
 	if (total > avail)
@@ -233,6 +240,15 @@ rc_wal_replay_record(struct rc_wal_replay *rp, const struct rc_wal_record *rec)
 		rp->syncs++;
 		return RC_WAL_OK;
 	case RC_WAL_ROLL:
+		return RC_WAL_OK;
+	case RC_WAL_SNAPSHOT:
+		/* Installed from the leader: the snapshot file (base_index) holds it already. */
+		if (rec->index == 0 || rec->term == 0 || rec->index > rp->base_index)
+			return RC_WAL_BAD_SEQUENCE;
+		rp->last_index = rec->index;
+		rp->last_term = rec->term;
+		if (rp->first_index <= rec->index)
+			rp->first_index = rec->index + 1;
 		return RC_WAL_OK;
 	default:
 		return RC_WAL_BAD_TYPE;

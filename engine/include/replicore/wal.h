@@ -15,6 +15,13 @@
  *                 identical SYNC records and is made durable by one fdatasync that may cover
  *                 several writes (group commit).
  *   ROLL          the rest of the segment is unused; the log continues in the next one.
+ *   SNAPSHOT      the log was replaced by a snapshot installed from the leader: index/term =
+ *                 its last entry; everything before is superseded, the log goes on at index+1.
+ *                 Written after the snapshot file is durable (snapshot.h).
+ *
+ * Compaction: once a snapshot at index S is durable, segments holding only entries <= S are
+ * deleted (the last two segments always stay). Recovery is then given S (config base_index) and
+ * takes the log from S+1 on; the first remaining entry must not lie after S+1.
  *
  * Recovery keeps what the last valid SYNC record closes and drops everything after it (a write
  * that never finished its sync: nothing that depended on it left the node). A damaged record
@@ -47,6 +54,7 @@ enum rc_wal_record_type {
 	RC_WAL_ENTRY = 1,
 	RC_WAL_SYNC = 2,
 	RC_WAL_ROLL = 3,
+	RC_WAL_SNAPSHOT = 4,
 };
 
 /* The outcome of decoding one record. Every code is distinct; rc_wal_strerror() names them. */
@@ -93,6 +101,8 @@ uint32_t rc_wal_encode_sync(void *dst, const struct rc_raft_hard_state *hs, uint
 			    uint64_t last_term);
 /* Writes a ROLL record. Returns its size (RC_WAL_RECORD_HEADER_BYTES). */
 uint32_t rc_wal_encode_roll(void *dst);
+/* Writes a SNAPSHOT record (the log replaced by a snapshot ending at index, term). */
+uint32_t rc_wal_encode_snapshot(void *dst, uint64_t index, uint64_t term);
 
 /* Decodes the record at buf (avail bytes readable). On RC_WAL_OK fills *rec and *bytes. */
 enum rc_wal_status rc_wal_decode(const void *buf, size_t avail, struct rc_wal_record *rec,
@@ -106,7 +116,10 @@ enum rc_wal_status rc_wal_decode(const void *buf, size_t avail, struct rc_wal_re
  */
 struct rc_wal_replay {
 	struct rc_raft_hard_state hs;
-	uint64_t first_index; /* 1 */
+	/* Set after rc_wal_replay_init(): the snapshot the log starts after (0: none). The first
+	 * entry may then be any index up to base_index + 1. */
+	uint64_t base_index;
+	uint64_t first_index; /* 1, or base_index + 1 */
 	uint64_t last_index;  /* last entry as the records so far leave it (SYNC or not) */
 	uint64_t last_term;
 	uint64_t synced_last; /* the log's last index at the last SYNC */
@@ -184,6 +197,10 @@ struct rc_wal_config {
 	uint64_t ring_bytes;	/* staging ring between the node and the storage thread, a power
 				 * of two (default 32 MiB) */
 	int cpu;		/* pin the storage thread to this CPU; -1: no pinning */
+	/* The snapshot the state machine starts from (rc_snap_latest()), 0 for none: the log is
+	 * recovered from base_index + 1 on. */
+	uint64_t base_index;
+	uint64_t base_term;
 };
 
 void rc_wal_config_default(struct rc_wal_config *cfg, const char *dir);
@@ -191,9 +208,9 @@ void rc_wal_config_default(struct rc_wal_config *cfg, const char *dir);
 /* What recovery found. */
 struct rc_wal_info {
 	struct rc_raft_hard_state hs;
-	uint64_t first_index; /* 1 */
-	uint64_t last_index;  /* 0: empty */
-	uint64_t last_term;
+	uint64_t first_index; /* base_index + 1 */
+	uint64_t last_index;  /* base_index when the log holds nothing after it */
+	uint64_t last_term;   /* base_term then */
 	uint64_t segments;
 	uint64_t bytes;		  /* bytes of records kept */
 	uint64_t dropped_bytes;	  /* unsynced tail dropped (torn write) */
@@ -207,6 +224,7 @@ struct rc_wal_stats {
 	uint64_t syncs;	     /* fdatasync calls */
 	uint64_t bytes;	     /* bytes written */
 	uint64_t ring_waits; /* times the node found the staging ring full */
+	uint64_t segments_deleted;
 };
 
 /* Sync latencies the storage thread keeps, the last RC_WAL_SYNC_SAMPLES of them (ns). */
@@ -250,6 +268,17 @@ void rc_wal_append(struct rc_wal *w, uint64_t index, const struct rc_raft_entry 
  */
 uint64_t rc_wal_commit(struct rc_wal *w, const struct rc_raft_hard_state *hs, uint64_t last_index,
 		       uint64_t last_term);
+/*
+ * Writes a SNAPSHOT record: the log now ends at (index, term), everything before superseded.
+ * Hand the snapshot file to rc_snap_write() first. Close it with rc_wal_commit() as usual.
+ */
+void rc_wal_append_snapshot(struct rc_wal *w, uint64_t index, uint64_t term);
+/*
+ * A snapshot at index is durable: segments holding only entries <= index may go (the storage
+ * thread deletes them; the last two segments always stay).
+ */
+void rc_wal_compact(struct rc_wal *w, uint64_t index);
+
 /* Highest ticket made durable. */
 uint64_t rc_wal_durable(const struct rc_wal *w);
 /* 0, or the -errno of a failed write or sync: the log is unusable and the node must stop. */
