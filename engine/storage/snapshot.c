@@ -72,7 +72,7 @@ int
 rc_snap_write(const char *dir, uint64_t index, uint64_t term, const void *body, size_t bytes,
 	      char *err, size_t errlen)
 {
-	char tmp[4200], path[4200];
+	char tmp[4220], path[4200];
 	uint8_t h[RC_SNAP_HEADER_BYTES];
 	int fd, dfd, rc = 0;
 
@@ -179,7 +179,7 @@ rc_snap_latest(const char *dir, struct rc_snap_info *info, char *err, size_t err
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	char best[64] = "";
+	char best[256] = "";
 	uint64_t best_index = 0;
 
 	memset(info, 0, sizeof(*info));
@@ -190,7 +190,7 @@ rc_snap_latest(const char *dir, struct rc_snap_info *info, char *err, size_t err
 
 		if (snap_parse_name(de->d_name, &index, &term) && index > best_index) {
 			best_index = index;
-			snprintf(best, sizeof(best), "%s", de->d_name);
+			memcpy(best, de->d_name, strlen(de->d_name) + 1); /* 43 bytes */
 		}
 	}
 	closedir(d);
