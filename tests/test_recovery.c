@@ -31,9 +31,10 @@ static struct rc_kv *kvs[NODES];
 static struct rc_wal *wals[NODES];
 static struct rc_driver *drv;
 static char root[64];
-static uint64_t acked;	   /* PUTs that completed COMMITTED */
-static uint64_t failed;	   /* PUTs that completed otherwise */
-static uint64_t last_ack;  /* highest index acknowledged */
+static uint64_t acked;	    /* PUTs that completed COMMITTED */
+static uint64_t failed;	    /* PUTs that completed otherwise */
+static uint64_t last_ack;   /* highest index acknowledged */
+static uint64_t snap_every; /* node_up(): snapshot_entries */
 
 static void
 on_complete(void *ctx, uint64_t cookie, uint64_t index, enum rc_propose_status status)
@@ -103,6 +104,9 @@ node_up(int i)
 	cfg.apply = rc_kv_node_apply;
 	cfg.apply_ctx = kvs[i];
 	cfg.wal = wals[i];
+	cfg.snapshot_save = rc_kv_node_snapshot_save;
+	cfg.snapshot_restore = rc_kv_node_snapshot_restore;
+	cfg.snapshot_entries = snap_every;
 	cr_assert_eq(rc_node_create(&cfg, drv, &nodes[i]), 0);
 }
 
@@ -326,14 +330,16 @@ Test(recovery, a_torn_tail_is_dropped_and_the_node_catches_up)
 		junk[5] = 0x57;
 		junk[6] = RC_WAL_ENTRY;
 		junk[7] = 0;
-		cr_assert_eq(pwrite(fd, junk, sizeof(junk),
-				    (off_t)(RC_WAL_SEGMENT_HEADER_BYTES + bytes % wc.segment_bytes)),
-			     (ssize_t)sizeof(junk));
+		cr_assert_eq(
+			pwrite(fd, junk, sizeof(junk),
+			       (off_t)(RC_WAL_SEGMENT_HEADER_BYTES + bytes % wc.segment_bytes)),
+			(ssize_t)sizeof(junk));
 		close(fd);
 	}
 	write_round(2);
 	node_up(f);
-	cr_assert_neq(rc_wal_info(wals[f])->dropped_reason[0], '\0', "the torn tail went unnoticed");
+	cr_assert_neq(rc_wal_info(wals[f])->dropped_reason[0], '\0',
+		      "the torn tail went unnoticed");
 	check_round(2);
 	cluster_down();
 }
@@ -377,4 +383,60 @@ Test(recovery, corruption_before_the_tail_refuses_to_start)
 	node_up(f);
 	check_round(2);
 	cluster_down();
+}
+
+/* Counts the files in dir whose names start with prefix. */
+static int
+count_files(const char *dir, const char *prefix)
+{
+	char cmd[256], out[32] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -c '^%s' || true", dir, prefix);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert_not_null(fgets(out, sizeof(out), p));
+	pclose(p);
+	return atoi(out);
+}
+
+Test(recovery, snapshots_compact_the_log_and_a_restart_starts_from_one)
+{
+	snap_every = 700;
+	cluster_up();
+	for (int r = 1; r <= 6; r++)
+		write_round(r);
+	check_round(6);
+	poll_for(200); /* the last snapshot's file and compaction */
+	for (int i = 0; i < NODES; i++) {
+		char dir[128];
+		struct rc_wal_stats st;
+
+		snprintf(dir, sizeof(dir), "%s/node-%d", root, i + 1);
+		rc_wal_stats(wals[i], &st);
+		cr_assert_geq(rc_node_stats(nodes[i])->snapshots, 3,
+			      "node %d: %" PRIu64 " snapshots", i + 1,
+			      rc_node_stats(nodes[i])->snapshots);
+		cr_assert_eq(count_files(dir, "snap-"), 1, "node %d keeps one snapshot", i + 1);
+		cr_assert_gt(st.segments_deleted, 0, "node %d deleted no segment", i + 1);
+	}
+	uint64_t before = last_ack;
+
+	for (int i = 0; i < NODES; i++)
+		node_down(i);
+	for (int i = 0; i < NODES; i++) {
+		node_up(i);
+		const struct rc_wal_info *info = rc_wal_info(wals[i]);
+
+		cr_assert_gt(info->snap.index, 0, "node %d started without its snapshot", i + 1);
+		cr_assert_geq(rc_node_raft(nodes[i])->last_index, before);
+		/* Only what follows the snapshot was applied from the log again. */
+		cr_assert_leq(rc_node_stats(nodes[i])->recovered_applied,
+			      before - info->snap.index);
+	}
+	check_round(6);
+	write_round(7);
+	check_round(7);
+	cluster_down();
+	snap_every = 0;
 }

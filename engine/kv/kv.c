@@ -724,3 +724,17 @@ rc_kv_strerror(enum rc_kv_result r)
 	}
 	return "unknown";
 }
+
+/* rc_kv_snapshot_save() as a node's snapshot_save. */
+int
+rc_kv_node_snapshot_save(void *kv, int fd, uint64_t *index)
+{
+	return rc_kv_snapshot_save(kv, fd, index);
+}
+
+/* rc_kv_snapshot_restore() as a node's snapshot_restore. */
+int
+rc_kv_node_snapshot_restore(void *kv, int fd, uint64_t *index)
+{
+	return rc_kv_snapshot_restore(kv, fd, index);
+}

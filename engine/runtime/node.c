@@ -9,8 +9,13 @@
  * core (pointing into its ring) finds its payloads by ring position -> index -> slot. The log
  * is compacted along with the core's ring.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +27,7 @@
 #include <replicore/log.h>
 #include <replicore/node.h>
 #include <replicore/rcu.h>
+#include <replicore/snapshot.h>
 #include <replicore/wire.h>
 
 #include "mpsc.h"
@@ -77,6 +83,29 @@ struct node_held {
 	uint64_t ticket;
 };
 
+/*
+ * A snapshot image: the state machine saved into a memory file at one applied index. Shared by
+ * the thread that writes it to disk and by transfers to followers; counted references, all
+ * taken and dropped on the node's thread.
+ */
+struct node_image {
+	int fd;
+	const uint8_t *data;
+	uint64_t bytes;
+	uint64_t index, term;
+	uint32_t crc;
+	uint32_t refs;
+};
+
+/* The thread writing a snapshot file. */
+struct node_snap_writer {
+	pthread_t thread;
+	struct node_image *image;
+	const char *dir;
+	_Atomic int done; /* 0 running, 1 written, -1 failed */
+	char err[256];
+};
+
 /* A proposal taken by this leader and waiting for its entry to be applied. */
 struct node_pending {
 	uint64_t index; /* 0: free */
@@ -110,7 +139,11 @@ struct rc_node {
 	uint64_t held_head, held_tail;
 	uint64_t wal_ticket;			/* ticket of the last write handed over */
 	uint64_t wal_done_index, wal_done_term; /* durable, not stepped as PERSISTED yet */
-	uint16_t spare_count;			/* allocated tx frames not used yet */
+	/* Snapshots: the newest image, the writer, the index of the last durable one. */
+	struct node_image *image;
+	struct node_snap_writer *writer;
+	uint64_t snap_durable;
+	uint16_t spare_count; /* allocated tx frames not used yet */
 	uint16_t tx_count[RC_NODES_MAX];
 	uint16_t peer_id[RC_NODES_MAX]; /* voter slot -> node id */
 	struct rc_frame spare[RC_BURST_MAX];
@@ -132,6 +165,8 @@ struct rc_node {
 	_Atomic uint64_t pub_applied;
 	_Atomic uint32_t pub_role_leader; /* role << 16 | leader */
 };
+
+static void node_image_put(struct node_image *im);
 
 /* Returns a monotonic time in nanoseconds. */
 uint64_t
@@ -281,6 +316,53 @@ node_recover_apply(struct rc_node *n, uint64_t index, const void *payload, uint3
 	}
 }
 
+/* Replaces the state machine with the image in fd; checks it is at index. */
+static int
+node_restore_fd(struct rc_node *n, int fd, uint64_t index)
+{
+	void *ctx = n->cfg.apply_ctx != NULL ? n->cfg.apply_ctx : n->cfg.ctx;
+	uint64_t got = 0;
+	int rc;
+
+	if (n->cfg.snapshot_restore == NULL)
+		return -ENOTSUP;
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return -errno;
+	rc = n->cfg.snapshot_restore(ctx, fd, &got);
+	if (rc == 0 && got != index)
+		rc = -EINVAL;
+	return rc;
+}
+
+/* Restores the state machine from the snapshot file the log starts after. */
+static int
+node_restore_snapshot(struct rc_node *n, const struct rc_snap_info *snap)
+{
+	char err[512];
+	void *body = NULL;
+	int fd, rc;
+
+	rc = rc_snap_read(rc_wal_dir(n->wal), snap, &body, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "replicore: node %u: %s\n", n->cfg.raft.id, err);
+		return rc;
+	}
+	fd = memfd_create("rc-snapshot", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, body, snap->bytes) != (ssize_t)snap->bytes)
+		rc = -errno;
+	if (rc == 0)
+		rc = node_restore_fd(n, fd, snap->index);
+	if (fd >= 0)
+		close(fd);
+	free(body);
+	if (rc != 0)
+		fprintf(stderr,
+			"replicore: node %u: the state machine did not take snapshot %s (%s)\n",
+			n->cfg.raft.id, snap->name, strerror(-rc));
+	n->snap_durable = snap->index;
+	return rc;
+}
+
 /*
  * Recovers the node from its write-ahead log: the state machine applies the entries up to the
  * stored commit index again (they are committed: a majority holds them), the core and the log
@@ -299,7 +381,11 @@ node_recover(struct rc_node *n, uint64_t base)
 
 	if (entries == NULL)
 		return -ENOMEM;
-	for (uint64_t i = 1; i <= base && rc == 0; i++) {
+	if (info->snap.index > 0) {
+		rc = node_restore_snapshot(n, &info->snap);
+		base_term = info->snap.term;
+	}
+	for (uint64_t i = info->snap.index + 1; i <= base && rc == 0; i++) {
 		if (!rc_wal_entry(n->wal, i, &e, &payload)) {
 			rc = -EINVAL;
 			break;
@@ -367,7 +453,9 @@ rc_node_create(const struct rc_node_config *cfg, struct rc_driver *d, struct rc_
 	if (cfg->wal != NULL) {
 		const struct rc_wal_info *info = rc_wal_info(cfg->wal);
 
-		base = info->hs.commit;
+		base = info->hs.commit > info->snap.index ? info->hs.commit : info->snap.index;
+		if (base > info->last_index)
+			base = info->last_index;
 		if (info->last_index - base > RC_LOG_ENTRIES_MAX) {
 			fprintf(stderr,
 				"replicore: node %u: the log holds %" PRIu64
@@ -448,6 +536,12 @@ rc_node_destroy(struct rc_node *n)
 	free(n->reads_waiting);
 	free(n->writes);
 	free(n->held);
+	if (n->writer != NULL) {
+		pthread_join(n->writer->thread, NULL);
+		node_image_put(n->writer->image);
+		free(n->writer);
+	}
+	node_image_put(n->image);
 	free(n);
 }
 
@@ -972,6 +1066,129 @@ node_wal_write(struct rc_node *n, const struct rc_raft_update *u)
 	}
 }
 
+/* Drops a reference to an image; the last one unmaps and closes it. */
+static void
+node_image_put(struct node_image *im)
+{
+	if (im == NULL || --im->refs > 0)
+		return;
+	if (im->data != NULL)
+		munmap((void *)im->data, im->bytes > 0 ? im->bytes : 1);
+	close(im->fd);
+	free(im);
+}
+
+/*
+ * Saves the state machine into a new memory-file image at the last applied index (the loop
+ * waits for the save). Returns it with one reference, or NULL after printing why.
+ */
+static struct node_image *
+node_image_take(struct rc_node *n)
+{
+	void *ctx = n->cfg.apply_ctx != NULL ? n->cfg.apply_ctx : n->cfg.ctx;
+	struct node_image *im = calloc(1, sizeof(*im));
+	uint64_t t0 = rc_clock_ns();
+	struct stat st;
+	int rc = -ENOMEM;
+
+	if (im == NULL)
+		return NULL;
+	im->refs = 1;
+	im->fd = memfd_create("rc-snapshot", MFD_CLOEXEC);
+	if (im->fd < 0)
+		rc = -errno;
+	else
+		rc = n->cfg.snapshot_save(ctx, im->fd, &im->index);
+	if (rc == 0 && (fstat(im->fd, &st) != 0 || st.st_size == 0))
+		rc = -EIO;
+	if (rc == 0 && im->index != n->apply_done)
+		rc = -EINVAL; /* the state machine is not where the node applied to */
+	if (rc == 0) {
+		im->bytes = (uint64_t)st.st_size;
+		im->data = mmap(NULL, im->bytes, PROT_READ, MAP_SHARED, im->fd, 0);
+		if (im->data == MAP_FAILED) {
+			im->data = NULL;
+			rc = -errno;
+		}
+	}
+	if (rc != 0) {
+		fprintf(stderr, "replicore: node %u: saving a snapshot failed: %s\n",
+			n->cfg.raft.id, strerror(-rc));
+		if (im->fd >= 0)
+			close(im->fd);
+		free(im);
+		return NULL;
+	}
+	im->term = rc_raft_term_at(n->raft, im->index);
+	im->crc = rc_crc32c(0, im->data, im->bytes);
+	n->stats.snapshot_save_ns = rc_clock_ns() - t0;
+	return im;
+}
+
+static void *
+node_snap_writer_main(void *arg)
+{
+	struct node_snap_writer *wr = arg;
+	int rc = rc_snap_write(wr->dir, wr->image->index, wr->image->term, wr->image->data,
+			       wr->image->bytes, wr->err, sizeof(wr->err));
+
+	if (rc == 0)
+		rc_snap_remove_older(wr->dir, wr->image->index);
+	atomic_store_explicit(&wr->done, rc == 0 ? 1 : -1, memory_order_release);
+	return NULL;
+}
+
+/*
+ * Local snapshots: every snapshot_entries applied entries, an image is saved and handed to a
+ * thread that writes it; once it is durable the log's segments it covers go.
+ */
+static void
+node_snapshot_tick(struct rc_node *n)
+{
+	struct node_snap_writer *wr = n->writer;
+
+	if (wr != NULL) {
+		int done = atomic_load_explicit(&wr->done, memory_order_acquire);
+
+		if (done == 0)
+			return;
+		pthread_join(wr->thread, NULL);
+		if (done > 0) {
+			n->snap_durable = wr->image->index;
+			rc_wal_compact(n->wal, wr->image->index);
+			n->stats.snapshots++;
+		} else {
+			fprintf(stderr, "replicore: node %u: %s\n", n->cfg.raft.id, wr->err);
+		}
+		node_image_put(wr->image);
+		free(wr);
+		n->writer = NULL;
+	}
+	if (n->cfg.snapshot_entries == 0 || n->cfg.snapshot_save == NULL ||
+	    n->apply_done < n->snap_durable + n->cfg.snapshot_entries)
+		return;
+	struct node_image *im = node_image_take(n);
+
+	wr = calloc(1, sizeof(*wr));
+	if (im == NULL || wr == NULL) {
+		node_image_put(im);
+		free(wr);
+		n->snap_durable = n->apply_done; /* try again a period later */
+		return;
+	}
+	node_image_put(n->image);
+	n->image = im;
+	im->refs++;
+	wr->image = im;
+	wr->dir = rc_wal_dir(n->wal);
+	if (pthread_create(&wr->thread, NULL, node_snap_writer_main, wr) != 0) {
+		node_image_put(im);
+		free(wr);
+		return;
+	}
+	n->writer = wr;
+}
+
 /* Bytes of staging room an append of count entries needs, with a write's overhead. */
 static uint64_t
 node_wal_need(const struct rc_node *n, uint32_t count)
@@ -1214,6 +1431,8 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 	work += node_reads_drain(n);
 	node_execute(n);
 	node_reads_serve(n);
+	if (n->wal != NULL)
+		node_snapshot_tick(n);
 	rc_log_compact(n->log, node_log_compact_point(n));
 	for (int i = 0; i < n->cfg.raft.voter_count; i++)
 		if (n->tx_count[i] > 0)

@@ -566,6 +566,13 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 		rc = -errno;
 		goto fail;
 	}
+	if (w->cfg.base_index == 0) {
+		rc = rc_snap_latest(w->dir, &w->info.snap, err, errlen);
+		if (rc != 0)
+			goto fail;
+		w->cfg.base_index = w->info.snap.index;
+		w->cfg.base_term = w->info.snap.term;
+	}
 	n = wal_list(w, &nums);
 	if (n < 0) {
 		wal_err(err, errlen, "%s: listing segments: %s", w->dir, strerror(-n));
@@ -605,10 +612,10 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 		if (rc != 0)
 			goto fail;
 	} else {
-		w->info.first_index = cfg->base_index + 1;
-		w->info.last_index = cfg->base_index;
-		w->info.last_term = cfg->base_term;
-		w->info.hs.term = cfg->base_term;
+		w->info.first_index = w->cfg.base_index + 1;
+		w->info.last_index = w->cfg.base_index;
+		w->info.last_term = w->cfg.base_term;
+		w->info.hs.term = w->cfg.base_term;
 		w->base_seg = n > 0 ? nums[0] : 0; /* an unfinished first segment is reused */
 		w->prod = 0;
 	}
@@ -645,6 +652,12 @@ const struct rc_wal_info *
 rc_wal_info(const struct rc_wal *w)
 {
 	return &w->info;
+}
+
+const char *
+rc_wal_dir(const struct rc_wal *w)
+{
+	return w->dir;
 }
 
 /* A recovered entry; see wal.h. */

@@ -209,6 +209,10 @@ rc_wal_replay_record(struct rc_wal_replay *rp, const struct rc_wal_record *rec)
 	case RC_WAL_ENTRY: {
 		uint64_t prev_term;
 
+		/* The first entry after a compaction may be any the snapshot covers, or the next. */
+		if (rp->entries == 0 && rp->syncs == 0 && rp->last_index == 0 && rec->index > 1 &&
+		    rec->index <= rp->base_index + 1)
+			rp->last_index = rec->index - 1;
 		if (rec->index < rp->first_index || rec->index > rp->last_index + 1 ||
 		    rec->term == 0)
 			return RC_WAL_BAD_SEQUENCE;
@@ -230,6 +234,13 @@ rc_wal_replay_record(struct rc_wal_replay *rp, const struct rc_wal_record *rec)
 		return RC_WAL_OK;
 	}
 	case RC_WAL_SYNC:
+		/* After a compaction the log may go on with the end of a write whose entries went
+		 * with deleted segments: all of them covered by the snapshot. */
+		if (rp->entries == 0 && rp->syncs == 0 && rp->last_index == 0 && rec->index > 0 &&
+		    rec->index <= rp->base_index) {
+			rp->last_index = rec->index;
+			rp->last_term = rec->term;
+		}
 		if (rec->index != rp->last_index || rec->term != rp->last_term ||
 		    rec->hs.term < rec->term || rec->hs.term < rp->hs.term ||
 		    rec->hs.commit > rec->index || rec->hs.vote > RC_NODE_ID_MAX)

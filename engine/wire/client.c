@@ -6,17 +6,11 @@
 
 #include "wire_le.h"
 
-/* Writes the replicore header of a client frame. */
+/* Writes the replicore header of a client frame (from and to are 0). */
 static void
 client_header(uint8_t *p, uint8_t type, uint32_t cluster_id, uint32_t body, uint64_t id)
 {
-	memset(p, 0, RC_WIRE_HEADER_BYTES);
-	wire_put_u16(p, RC_WIRE_MAGIC);
-	p[2] = RC_WIRE_VERSION;
-	p[3] = type;
-	wire_put_u32(p + 4, cluster_id);
-	wire_put_u32(p + 12, body);
-	wire_put_u64(p + 16, id);
+	wire_put_header(p, type, cluster_id, 0, 0, body, id);
 }
 
 /* Checks the header of a client frame of type; returns the body length through *body. */

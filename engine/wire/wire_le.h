@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include <replicore/wire.h>
+
 /* Stores v at p as 2 little-endian bytes. */
 static inline void
 wire_put_u16(uint8_t *p, uint16_t v)
@@ -49,6 +51,26 @@ static inline uint64_t
 wire_get_u64(const uint8_t *p)
 {
 	return (uint64_t)wire_get_u32(p) | (uint64_t)wire_get_u32(p + 4) << 32;
+}
+
+/*
+ * Writes the replicore frame header (wire.h) at p: magic, version, type, cluster, from, to, body
+ * length and sequence; reserved bytes zero.
+ */
+static inline void
+wire_put_header(uint8_t *p, uint8_t type, uint32_t cluster_id, uint16_t from, uint16_t to,
+		uint32_t body, uint64_t seq)
+{
+	for (uint32_t i = 0; i < RC_WIRE_HEADER_BYTES; i++)
+		p[i] = 0;
+	wire_put_u16(p, RC_WIRE_MAGIC);
+	p[2] = RC_WIRE_VERSION;
+	p[3] = type;
+	wire_put_u32(p + 4, cluster_id);
+	wire_put_u16(p + 8, from);
+	wire_put_u16(p + 10, to);
+	wire_put_u32(p + 12, body);
+	wire_put_u64(p + 16, seq);
 }
 
 #endif

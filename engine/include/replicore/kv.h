@@ -147,6 +147,9 @@ bool rc_kv_result_of(const struct rc_kv *kv, uint64_t index, enum rc_kv_result *
  */
 int rc_kv_snapshot_save(struct rc_kv *kv, int fd, uint64_t *index);
 int rc_kv_snapshot_restore(struct rc_kv *kv, int fd, uint64_t *index);
+/* The same, shaped as a node's snapshot_save / snapshot_restore (ctx: the struct rc_kv). */
+int rc_kv_node_snapshot_save(void *kv, int fd, uint64_t *index);
+int rc_kv_node_snapshot_restore(void *kv, int fd, uint64_t *index);
 
 /* The counters (apply thread). */
 const struct rc_kv_stats *rc_kv_stats(const struct rc_kv *kv);

@@ -84,6 +84,14 @@ struct rc_apply_entry {
 typedef uint32_t (*rc_node_apply_batch_fn)(void *ctx, const struct rc_apply_entry *entries,
 					   uint32_t count);
 
+/*
+ * Snapshots of the state machine (with a write-ahead log). save writes the state as of the last
+ * entry applied to fd and stores that index; restore replaces the state with the snapshot read
+ * from fd and stores its index. Both run on the node's thread; 0 or -errno.
+ * rc_kv_node_snapshot_save / rc_kv_node_snapshot_restore fit.
+ */
+typedef int (*rc_node_snapshot_fn)(void *ctx, int fd, uint64_t *index);
+
 struct rc_node_config {
 	struct rc_raft_config raft;   /* id, voters, timeouts, windows (rc_raft_config_default) */
 	uint32_t cluster_id;	      /* frames of other clusters are dropped */
@@ -116,6 +124,18 @@ struct rc_node_config {
 	 * durable. The node does not own it: rc_wal_close() it after rc_node_destroy().
 	 */
 	struct rc_wal *wal;
+	/*
+	 * Snapshots (wal only; both callbacks get apply_ctx). Every snapshot_entries applied
+	 * entries (0: never) the node saves the state machine into memory (the loop stops for
+	 * that long), a thread writes it beside the log (temp file, fsync, rename), and the log's
+	 * segments it covers are deleted. A follower the leader can no longer reach with entries
+	 * receives the newest state this way (InstallSnapshot, in chunks that fit frames), up to
+	 * snapshot_bytes_max bytes (default 1 GiB).
+	 */
+	rc_node_snapshot_fn snapshot_save;
+	rc_node_snapshot_fn snapshot_restore;
+	uint64_t snapshot_entries;
+	uint64_t snapshot_bytes_max;
 };
 
 /* Counters of one node, written only by its thread. */
@@ -147,6 +167,11 @@ struct rc_node_stats {
 	uint64_t wal_persisted;	    /* RC_EVENT_PERSISTED steps */
 	uint64_t held_dropped;	    /* acks or votes dropped: too many waited (Raft resends) */
 	uint64_t recovered_applied; /* entries applied again from the log at start */
+	uint64_t snapshots;	    /* snapshots saved and made durable */
+	uint64_t snapshot_save_ns;  /* time the last save held the loop */
+	uint64_t snapshots_sent;    /* InstallSnapshot transfers finished (leader) */
+	uint64_t snapshot_chunks_sent;
+	uint64_t snapshots_installed; /* snapshots received and installed (follower) */
 };
 
 struct rc_node;

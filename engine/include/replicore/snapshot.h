@@ -11,8 +11,11 @@
 #ifndef REPLICORE_SNAPSHOT_H
 #define REPLICORE_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <replicore/wire.h>
 
 #define RC_SNAP_HEADER_BYTES 64u
 
@@ -47,5 +50,55 @@ int rc_snap_read(const char *dir, const struct rc_snap_info *info, void **body, 
 
 /* Removes every snapshot older than index, and stray temp files. Returns how many went. */
 int rc_snap_remove_older(const char *dir, uint64_t index);
+
+/* ---- InstallSnapshot frames (core library) -------------------------------------------------
+ *
+ * A leader sends a follower that needs compacted entries its state machine's snapshot in chunks
+ * that fit a frame; the follower acknowledges the bytes it holds, so a transfer resumes where it
+ * stopped and never has more than a window of chunks in flight. Both frames carry the replicore
+ * header (wire.h) with from, to and a sequence:
+ *   CHUNK (type 66): term u64 (leader's), index u64 and snap_term u64 (the snapshot's last
+ *                    entry), total u64 (snapshot bytes), offset u64, crc u32 (CRC32C of the whole
+ *                    snapshot), len u32; then len bytes of the snapshot from offset.
+ *   ACK (type 67):   term u64 (follower's), index u64 (snapshot acknowledged), next u64 (bytes
+ *                    held from the start), status u32 (enum rc_snap_ack_status), reserved u32.
+ */
+#define RC_WIRE_SNAP_CHUNK 66u
+#define RC_WIRE_SNAP_ACK 67u
+#define RC_SNAP_CHUNK_BYTES 48u /* body bytes before the data */
+#define RC_SNAP_ACK_BYTES 32u
+
+enum rc_snap_ack_status {
+	RC_SNAP_RECEIVING = 0, /* send from next on */
+	RC_SNAP_INSTALLED = 1, /* restored and durable: the transfer is over */
+	RC_SNAP_REFUSED =
+		2, /* stale, too large, or it failed its CRC: stop (the core asks again) */
+};
+
+struct rc_snap_chunk {
+	uint16_t from, to;
+	uint64_t term, index, snap_term, total, offset;
+	uint32_t crc, len;
+	const uint8_t *data; /* decode: points into the frame */
+};
+
+struct rc_snap_ack {
+	uint16_t from, to;
+	uint64_t term, index, next;
+	uint32_t status;
+};
+
+/* Encodes a chunk frame; returns the body length or -ENOSPC. */
+int32_t rc_snap_encode_chunk(uint8_t *buf, uint32_t cap, uint32_t cluster_id, uint64_t seq,
+			     const struct rc_snap_chunk *c);
+int32_t rc_snap_encode_ack(uint8_t *buf, uint32_t cap, uint32_t cluster_id, uint64_t seq,
+			   const struct rc_snap_ack *a);
+/* Decodes them, checking every field; the frame's type must match. */
+enum rc_wire_error rc_snap_decode_chunk(const uint8_t *buf, uint32_t len, uint32_t *cluster_id,
+					struct rc_snap_chunk *c);
+enum rc_wire_error rc_snap_decode_ack(const uint8_t *buf, uint32_t len, uint32_t *cluster_id,
+				      struct rc_snap_ack *a);
+/* The frame type of a body that starts with a replicore header, or 0. */
+uint8_t rc_wire_frame_type(const uint8_t *buf, uint32_t len);
 
 #endif

@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include <replicore/raft.h>
+#include <replicore/snapshot.h>
 
 #define RC_WAL_ALIGN 8u
 #define RC_WAL_RECORD_HEADER_BYTES 32u
@@ -119,7 +120,7 @@ struct rc_wal_replay {
 	/* Set after rc_wal_replay_init(): the snapshot the log starts after (0: none). The first
 	 * entry may then be any index up to base_index + 1. */
 	uint64_t base_index;
-	uint64_t first_index; /* 1, or base_index + 1 */
+	uint64_t first_index; /* lowest index an entry may replace: 1, or after a SNAPSHOT */
 	uint64_t last_index;  /* last entry as the records so far leave it (SYNC or not) */
 	uint64_t last_term;
 	uint64_t synced_last; /* the log's last index at the last SYNC */
@@ -197,8 +198,8 @@ struct rc_wal_config {
 	uint64_t ring_bytes;	/* staging ring between the node and the storage thread, a power
 				 * of two (default 32 MiB) */
 	int cpu;		/* pin the storage thread to this CPU; -1: no pinning */
-	/* The snapshot the state machine starts from (rc_snap_latest()), 0 for none: the log is
-	 * recovered from base_index + 1 on. */
+	/* The snapshot the state machine starts from, 0 for none: the log is recovered from
+	 * base_index + 1 on. Left 0, rc_wal_open() takes the newest snapshot file in dir. */
 	uint64_t base_index;
 	uint64_t base_term;
 };
@@ -216,6 +217,8 @@ struct rc_wal_info {
 	uint64_t dropped_bytes;	  /* unsynced tail dropped (torn write) */
 	uint64_t recovery_ns;	  /* time rc_wal_open() spent scanning */
 	char dropped_reason[160]; /* why the tail was dropped; empty when nothing was */
+	/* The newest snapshot in the directory (snap.index 0: none); the log goes on after it. */
+	struct rc_snap_info snap;
 };
 
 /* Counters of the storage thread; read from any thread (relaxed). */
@@ -240,6 +243,8 @@ struct rc_wal;
  */
 int rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, size_t errlen);
 const struct rc_wal_info *rc_wal_info(const struct rc_wal *w);
+/* The log's directory (snapshot files live there too). */
+const char *rc_wal_dir(const struct rc_wal *w);
 
 /*
  * A recovered entry (first_index..last_index), before rc_wal_start(): descriptor and payload

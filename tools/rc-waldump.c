@@ -1,0 +1,470 @@
+/*
+ * rc-waldump: prints a write-ahead log directory (engine/include/replicore/wal.h) and checks it
+ * with recovery's own rules, without changing a byte: the segment files are opened read-only
+ * and read through the format layer (rc_wal_scan, rc_wal_replay_record, rc_wal_sync_after);
+ * rc_wal_open() is never called, since it zeroes a torn tail.
+ *
+ *   rc-waldump [--verify] [--records] DIR
+ *
+ * Prints each segment (file, number, data size, where its records end), with --records every
+ * record, then what recovery would keep: the hard state and the log's range, a torn tail it
+ * would drop, or the corruption that makes it refuse the log (a damaged record followed by a
+ * valid SYNC record, a damaged or missing segment).
+ *
+ * Exit status: 0 printed (with --verify: and the log would open); 1 the directory or a file
+ * cannot be read, or with --verify the log is corrupt; 2 bad usage.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <replicore/wal.h>
+
+/* The segment header, as engine/storage/wal.c writes and checks it. */
+#define SEG_MAGIC "RCWALSG1"
+#define SEG_VERSION 1u
+#define SEG_DATA_MIN ((RC_WAL_RECORD_HEADER_BYTES + RC_ENTRY_BYTES_MAX + 4095u) / 4096u * 4096u)
+#define SEG_NAME_BYTES 32
+#define VERDICT_BYTES 512
+
+struct segment {
+	uint64_t number;
+	char name[SEG_NAME_BYTES];
+	const uint8_t *map; /* PROT_READ */
+	size_t file_bytes;
+	uint64_t data_bytes;
+};
+
+/* The walk over the records, in log order. */
+struct dump {
+	bool records; /* --records: print each record */
+	bool replay;  /* records still feed the replay (false past where recovery stops) */
+	struct rc_wal_replay rp;
+	enum rc_wal_status failed; /* the replay refused a record */
+	uint64_t failed_offset;	   /* its data offset */
+	uint64_t entries_at_sync;
+	uint64_t count; /* records of the current segment */
+};
+
+/* Prints the usage text to out. */
+static void
+usage(FILE *out)
+{
+	fputs("usage: rc-waldump [--verify] [--records] DIR\n"
+	      "Prints the write-ahead log in DIR (its segments, with --records every record) and\n"
+	      "what recovery would keep: hard state, log range, a torn tail it would drop, or the\n"
+	      "corruption that makes it refuse the log. Reads only: nothing is changed.\n"
+	      "  --verify   exit 1 when the log is corrupt (a torn tail is not an error)\n"
+	      "  --records  print every record (file offsets)\n"
+	      "Exit status: 0 printed (--verify: the log would open), 1 unreadable or (--verify)\n"
+	      "corrupt, 2 bad usage.\n",
+	      out);
+}
+
+/* Little-endian loads, as the format stores every integer. */
+static uint64_t
+le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Checks a segment header with rc_wal_open()'s rules; returns NULL or why it is refused. */
+static const char *
+header_check(const struct segment *s, uint64_t *data_bytes)
+{
+	const uint8_t *h = s->map;
+
+	if (s->file_bytes < RC_WAL_SEGMENT_HEADER_BYTES)
+		return "shorter than a segment header";
+	if (memcmp(h, SEG_MAGIC, 8) != 0)
+		return "bad segment magic";
+	if (le32(h + 60) != rc_crc32c(0, h, 60))
+		return "segment header CRC32C mismatch";
+	if (le32(h + 8) != SEG_VERSION)
+		return "unknown segment version";
+	if (le64(h + 16) != s->number)
+		return "segment number differs from the file name";
+	*data_bytes = le64(h + 24);
+	if (*data_bytes < SEG_DATA_MIN || *data_bytes % RC_WAL_ALIGN != 0 ||
+	    s->file_bytes < RC_WAL_SEGMENT_HEADER_BYTES + *data_bytes)
+		return "segment data size does not match the file";
+	return NULL;
+}
+
+/* True when p[0..n) holds only zero bytes. */
+static bool
+all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/* Orders segments by number. */
+static int
+cmp_segment(const void *a, const void *b)
+{
+	const struct segment *x = a, *y = b;
+
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+/* True for "wal-" 16 hex digits ".seg", the names rc_wal_open() reads; sets *number. */
+static bool
+segment_name(const char *name, uint64_t *number)
+{
+	if (strlen(name) != 24 || strncmp(name, "wal-", 4) != 0 || strcmp(name + 20, ".seg") != 0)
+		return false;
+	*number = 0;
+	for (int i = 4; i < 20; i++) {
+		char c = name[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		*number = *number << 4 | d;
+	}
+	return true;
+}
+
+/* Lists and maps (read-only) the segments of dir, sorted. Returns the count, or -1. */
+static int
+load_segments(const char *dir, struct segment **out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct segment *v = NULL;
+	int n = 0, cap = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "rc-waldump: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		uint64_t number;
+
+		if (!segment_name(de->d_name, &number))
+			continue;
+		if (n == cap) {
+			struct segment *nv;
+
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, (size_t)cap * sizeof(*v));
+			if (nv == NULL) {
+				fprintf(stderr, "rc-waldump: out of memory\n");
+				exit(1);
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].number = number;
+		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof(*v), cmp_segment);
+	for (int i = 0; i < n; i++) {
+		char path[4096 + SEG_NAME_BYTES];
+		struct stat st;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, v[i].name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			fprintf(stderr, "rc-waldump: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		v[i].file_bytes = (size_t)st.st_size;
+		if (v[i].file_bytes > 0) {
+			void *m = mmap(NULL, v[i].file_bytes, PROT_READ, MAP_SHARED, fd, 0);
+
+			if (m == MAP_FAILED) {
+				fprintf(stderr, "rc-waldump: %s: mmap: %s\n", path,
+					strerror(errno));
+				close(fd);
+				return -1;
+			}
+			v[i].map = m;
+		}
+		close(fd);
+	}
+	*out = v;
+	return n;
+}
+
+/* Names an entry type. */
+static const char *
+entry_type_name(uint8_t type)
+{
+	return type == RC_ENTRY_NORMAL ? "normal" : type == RC_ENTRY_NOOP ? "noop" : "?";
+}
+
+/* Prints one record with its file offset (--records). */
+static void
+print_record(const struct rc_wal_record *rec, uint64_t offset)
+{
+	uint64_t off = RC_WAL_SEGMENT_HEADER_BYTES + offset;
+
+	switch (rec->type) {
+	case RC_WAL_ENTRY:
+		printf("  offset %" PRIu64 ": ENTRY index %" PRIu64 " term %" PRIu64
+		       " type %s len %" PRIu32 "\n",
+		       off, rec->index, rec->term, entry_type_name(rec->entry_type), rec->len);
+		break;
+	case RC_WAL_SYNC:
+		printf("  offset %" PRIu64 ": SYNC index %" PRIu64 " term %" PRIu64
+		       " hard state term %" PRIu64 " commit %" PRIu64 " vote %u\n",
+		       off, rec->index, rec->term, rec->hs.term, rec->hs.commit,
+		       (unsigned)rec->hs.vote);
+		break;
+	case RC_WAL_ROLL:
+		printf("  offset %" PRIu64 ": ROLL\n", off);
+		break;
+	default:
+		printf("  offset %" PRIu64 ": record type %u index %" PRIu64 " term %" PRIu64 "\n",
+		       off, (unsigned)rec->type, rec->index, rec->term);
+		break;
+	}
+}
+
+/* rc_wal_scan()'s callback: prints (--records) and replays while recovery would. */
+static bool
+on_record(void *ctx, const struct rc_wal_record *rec, uint64_t offset)
+{
+	struct dump *d = ctx;
+
+	if (d->replay) {
+		enum rc_wal_status st = rc_wal_replay_record(&d->rp, rec);
+
+		if (st != RC_WAL_OK) {
+			if (d->records)
+				printf("  offset %" PRIu64 ": %s\n",
+				       RC_WAL_SEGMENT_HEADER_BYTES + offset, rc_wal_strerror(st));
+			d->failed = st;
+			d->failed_offset = offset;
+			return false;
+		}
+		if (rec->type == RC_WAL_SYNC)
+			d->entries_at_sync = d->rp.entries;
+	}
+	d->count++;
+	if (d->records)
+		print_record(rec, offset);
+	return true;
+}
+
+/* Prints one segment's records and where they end; fills *scan. */
+static void
+dump_segment(struct dump *d, const struct segment *s, struct rc_wal_scan *scan)
+{
+	const char *how;
+
+	d->count = 0;
+	rc_wal_scan(s->map + RC_WAL_SEGMENT_HEADER_BYTES, s->data_bytes, on_record, d, scan);
+	if (d->failed != RC_WAL_OK && d->replay)
+		how = rc_wal_strerror(d->failed);
+	else if (scan->status != RC_WAL_OK)
+		how = rc_wal_strerror(scan->status);
+	else if (scan->rolled && scan->stop_offset < s->data_bytes)
+		how = scan->end_offset > scan->stop_offset ? "ROLL" : "rest shorter than a record";
+	else
+		how = "data full";
+	printf("  %" PRIu64 " records, end at offset %" PRIu64 " (%s)", d->count,
+	       RC_WAL_SEGMENT_HEADER_BYTES + scan->stop_offset, how);
+	if (scan->last_sync_end > 0)
+		printf(", last SYNC record ends at offset %" PRIu64,
+		       RC_WAL_SEGMENT_HEADER_BYTES + scan->last_sync_end);
+	printf("\n");
+}
+
+/* True when any byte of the segments' data after (seg, off) is not zero. */
+static bool
+bytes_after(const struct segment *segs, int n, int seg, uint64_t off)
+{
+	for (int j = seg; j < n; j++) {
+		uint64_t from = j == seg ? off : 0;
+
+		if (!all_zero(segs[j].map + RC_WAL_SEGMENT_HEADER_BYTES + from,
+			      segs[j].data_bytes - from))
+			return true;
+	}
+	return false;
+}
+
+/* Parses the arguments, dumps the log, and says what recovery would do with it. */
+int
+main(int argc, char **argv)
+{
+	bool verify = false, records = false, corrupt = false, torn = false;
+	const char *dir = NULL;
+	struct segment *segs = NULL, *unfinished = NULL;
+	struct rc_wal_scan *scans;
+	struct dump d = { 0 };
+	char verdict[VERDICT_BYTES] = "";
+	int n, stopped = -1, cut_seg = 0;
+	uint64_t cut_off = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--verify") == 0) {
+			verify = true;
+		} else if (strcmp(argv[i], "--records") == 0) {
+			records = true;
+		} else if (argv[i][0] == '-' || dir != NULL) {
+			fprintf(stderr, "rc-waldump: unexpected argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		} else {
+			dir = argv[i];
+		}
+	}
+	if (dir == NULL) {
+		fprintf(stderr, "rc-waldump: no directory given\n");
+		usage(stderr);
+		return 2;
+	}
+	n = load_segments(dir, &segs);
+	if (n < 0)
+		return 1;
+	scans = calloc((size_t)n + 1, sizeof(*scans));
+	if (scans == NULL) {
+		fprintf(stderr, "rc-waldump: out of memory\n");
+		return 1;
+	}
+	printf("wal %s: %d segment files\n", dir, n);
+
+	/* Headers, in order, with rc_wal_open()'s rules: the first refused one ends the log. A
+	 * last segment of zeroes is one created ahead before a crash: recovery reuses it. */
+	for (int i = 0; i < n; i++) {
+		const char *why = header_check(&segs[i], &segs[i].data_bytes);
+
+		if (why != NULL && i == n - 1 && all_zero(segs[i].map, segs[i].file_bytes)) {
+			unfinished = &segs[i];
+			n--;
+			break;
+		}
+		if (why == NULL && i > 0 && segs[i].number != segs[i - 1].number + 1)
+			why = "a segment is missing before this one";
+		if (why == NULL && i > 0 && segs[i].data_bytes != segs[0].data_bytes)
+			why = "segment data size differs from the previous segment's";
+		if (why != NULL) {
+			snprintf(verdict, sizeof(verdict), "%s/%s: offset 0: %s", dir, segs[i].name,
+				 why);
+			printf("segment %s: number %" PRIu64 ": %s\n", segs[i].name, segs[i].number,
+			       why);
+			corrupt = true;
+			n = i;
+			break;
+		}
+	}
+
+	/* Records, in log order, as recovery replays them: up to the first segment that does not
+	 * roll over, damage, or a record out of sequence. */
+	d.records = records;
+	d.replay = true; /* a refused header ends the list above: the segments before it replay */
+	rc_wal_replay_init(&d.rp);
+	for (int i = 0; i < n; i++) {
+		const char *note = "";
+
+		if (!d.replay)
+			note = all_zero(segs[i].map + RC_WAL_SEGMENT_HEADER_BYTES,
+					segs[i].data_bytes) ?
+				       " (empty: created ahead)" :
+				       " (past where recovery stops)";
+		printf("segment %s: number %" PRIu64 ", data %" PRIu64 " bytes%s\n", segs[i].name,
+		       segs[i].number, segs[i].data_bytes, note);
+		dump_segment(&d, &segs[i], &scans[i]);
+		if (!d.replay)
+			continue;
+		if (scans[i].last_sync_end > 0) {
+			cut_seg = i;
+			cut_off = scans[i].last_sync_end;
+		}
+		if (d.failed != RC_WAL_OK || !scans[i].rolled || scans[i].status != RC_WAL_OK) {
+			stopped = i;
+			d.replay = false;
+		}
+	}
+
+	if (unfinished != NULL)
+		printf("segment %s: number %" PRIu64 ", unfinished (all zeroes: created ahead "
+		       "before a crash; recovery reuses it)\n",
+		       unfinished->name, unfinished->number);
+
+	if (!corrupt && stopped >= 0) {
+		enum rc_wal_status why = d.failed != RC_WAL_OK ? d.failed : scans[stopped].status;
+		uint64_t stop_off = d.failed != RC_WAL_OK ? d.failed_offset :
+							    scans[stopped].stop_offset;
+		const struct segment *s = &segs[stopped];
+		bool durable_after = rc_wal_sync_after(s->map + RC_WAL_SEGMENT_HEADER_BYTES,
+						       s->data_bytes, stop_off + RC_WAL_ALIGN);
+
+		for (int j = stopped + 1; j < n && !durable_after; j++)
+			durable_after = rc_wal_sync_after(segs[j].map + RC_WAL_SEGMENT_HEADER_BYTES,
+							  segs[j].data_bytes, 0);
+		if (durable_after) {
+			corrupt = true;
+			snprintf(verdict, sizeof(verdict),
+				 "%s/%s: offset %" PRIu64 ": %s, and durable records follow", dir,
+				 s->name, RC_WAL_SEGMENT_HEADER_BYTES + stop_off,
+				 rc_wal_strerror(why));
+		} else if (why != RC_WAL_END) {
+			torn = true;
+			printf("torn tail (would be dropped): %s offset %" PRIu64 ": %s\n", s->name,
+			       RC_WAL_SEGMENT_HEADER_BYTES + stop_off, rc_wal_strerror(why));
+		}
+	}
+	if (!corrupt && d.rp.entries > d.entries_at_sync)
+		printf("torn tail (would be dropped): %" PRIu64
+		       " entry records after the last SYNC record\n",
+		       d.rp.entries - d.entries_at_sync);
+	else if (!corrupt && !torn && n > 0 && bytes_after(segs, n, cut_seg, cut_off))
+		printf("torn tail (would be dropped): records after the last SYNC record\n");
+
+	if (corrupt) {
+		printf("corrupt: %s: recovery refuses this log\n", verdict);
+		printf("valid before the damage:\n");
+	}
+	printf("hard state: term %" PRIu64 " commit %" PRIu64 " vote %u\n", d.rp.hs.term,
+	       d.rp.hs.commit, (unsigned)d.rp.hs.vote);
+	if (d.rp.synced_last == 0)
+		printf("log: empty\n");
+	else
+		printf("log: %" PRIu64 "..%" PRIu64 " (last term %" PRIu64 ")\n", d.rp.first_index,
+		       d.rp.synced_last, d.rp.synced_term);
+	printf("snapshots: none (not implemented yet)\n");
+	if (corrupt && verify) {
+		fprintf(stderr, "rc-waldump: corrupt: %s\n", verdict);
+		return 1;
+	}
+	return 0;
+}
