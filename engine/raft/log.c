@@ -100,7 +100,8 @@ raft_log_truncate(struct rc_raft *r, uint64_t last_kept)
 
 /*
  * Compacts applied entries once the ring is more than half full, keeping the newest half for
- * followers that lag behind. A follower that needs compacted entries waits for a snapshot.
+ * followers that lag behind. A follower that needs compacted entries waits for a snapshot. The
+ * compaction point never moves back.
  */
 void
 raft_log_maybe_compact(struct rc_raft *r)
@@ -114,6 +115,30 @@ raft_log_maybe_compact(struct rc_raft *r)
 		return;
 	r->snap_term = rc_raft_term_at(r, target);
 	r->snap_index = target;
+}
+
+/*
+ * Restarts the log at an installed snapshot ending at (index, term), past our compaction point:
+ * when the log holds index with that term, the entries after it stay (Log Matching: everything
+ * up to index is the snapshot's); otherwise the whole log goes and ends at index. Entries up to
+ * index count as durable (the snapshot is). Returns true when the tail was kept.
+ */
+bool
+raft_log_restart_at(struct rc_raft *r, uint64_t index, uint64_t term)
+{
+	bool kept = raft_log_match_term(r, index, term);
+
+	RC_ASSERT(index > r->snap_index && term >= r->snap_term);
+	if (!kept) {
+		r->last_index = index;
+		r->persisted = index;
+	} else if (r->persisted < index) {
+		r->persisted = index;
+	}
+	r->snap_index = index;
+	r->snap_term = term;
+	RC_ASSERT(r->persisted <= r->last_index);
+	return kept;
 }
 
 /*

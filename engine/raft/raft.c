@@ -169,6 +169,10 @@ rc_raft_update_reset(struct rc_raft_update *u)
 	u->propose_accepted = 0;
 	u->read_count = 0;
 	u->read_round_seq = 0;
+	u->snapshot_peers = 0;
+	u->snapshot_index = 0;
+	u->snapshot_term = 0;
+	u->snapshot_tail_kept = false;
 }
 
 /* Returns true while a worst-case step still fits in the update. */
@@ -359,6 +363,7 @@ raft_tick(struct rc_raft *r, struct rc_raft_update *u)
 	}
 	if (++r->heartbeat_elapsed >= r->cfg.heartbeat_ticks) {
 		r->heartbeat_elapsed = 0;
+		replication_ask_snapshots(r, u);
 		read_on_heartbeat_timeout(r, u);
 	}
 }
@@ -528,6 +533,47 @@ raft_receive(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_upda
 }
 
 /*
+ * True when a snapshot from the leader of leader_term is no older than what we know: a later
+ * term, or ours while we are not its leader ourselves.
+ */
+static bool
+raft_snapshot_current(const struct rc_raft *r, uint64_t leader_term)
+{
+	return leader_term > r->term || (leader_term == r->term && r->role != RC_ROLE_LEADER);
+}
+
+/* Says whether RC_EVENT_SNAPSHOT would install a snapshot ending at index now; see raft.h. */
+bool
+rc_raft_snapshot_wanted(const struct rc_raft *r, uint64_t index, uint64_t leader_term)
+{
+	return raft_snapshot_current(r, leader_term) && index > r->commit;
+}
+
+/*
+ * RC_EVENT_SNAPSHOT: a snapshot from an earlier term is dropped without an answer (the caller
+ * asked rc_raft_snapshot_wanted() first, so it restored nothing). Otherwise the sender is our
+ * leader, as on its AppendEntries (a later term makes us its follower in that term), and the
+ * snapshot is installed.
+ */
+static void
+raft_on_snapshot(struct rc_raft *r, const struct rc_raft_event *ev, struct rc_raft_update *u)
+{
+	uint64_t leader_term = ev->snapshot.leader_term;
+	uint16_t leader = ev->snapshot.leader;
+	int slot = raft_slot_of(r, leader);
+
+	RC_ASSERT(slot >= 0 && slot != r->self_slot);
+	RC_ASSERT(ev->snapshot.index == 0 ||
+		  (ev->snapshot.term >= 1 && ev->snapshot.term <= leader_term));
+	if (!raft_snapshot_current(r, leader_term))
+		return;
+	if (r->role != RC_ROLE_FOLLOWER || r->term != leader_term || r->leader != leader)
+		raft_become_follower(r, leader_term, leader);
+	r->election_elapsed = 0;
+	replication_on_snapshot(r, leader, ev->snapshot.index, ev->snapshot.term, u);
+}
+
+/*
  * The storage finished a write ending at (index, term): our durable index moves up unless that
  * entry was replaced meanwhile. A leader counts its own durable entries toward commit (§10.2.1).
  */
@@ -612,11 +658,15 @@ rc_raft_step(struct rc_raft *r, const struct rc_raft_event *ev, struct rc_raft_u
 	case RC_EVENT_READ_INDEX:
 		read_on_request(r, ev->read.ctx, ev->read.flags, u);
 		break;
+	case RC_EVENT_SNAPSHOT:
+		raft_on_snapshot(r, ev, u);
+		break;
 	default:
 		RC_ASSERT(!"unknown event type");
 	}
 	RC_ASSERT(r->term >= term_before);
 	RAFT_ASSERT_UNMUTATED(r->commit <= r->last_index && r->persisted <= r->last_index);
+	RC_ASSERT(r->snap_index <= r->applied && r->applied < r->apply_next);
 	if (r->term != term_before)
 		u->flags |= RC_UPDATE_ROLE;
 	read_advance(r, term_before, u);

@@ -26,6 +26,7 @@ uint64_t raft_log_conflict_hint(const struct rc_raft *r, uint64_t index, uint64_
 void raft_log_append(struct rc_raft *r, const struct rc_raft_entry *e, struct rc_raft_update *u);
 void raft_log_truncate(struct rc_raft *r, uint64_t last_kept);
 void raft_log_maybe_compact(struct rc_raft *r);
+bool raft_log_restart_at(struct rc_raft *r, uint64_t index, uint64_t term);
 uint32_t raft_log_contiguous(const struct rc_raft *r, uint64_t from, uint32_t count_max,
 			     uint32_t bytes_max, uint64_t *bytes_out);
 
@@ -39,6 +40,7 @@ int raft_slot_of(const struct rc_raft *r, uint16_t id);
 void replication_reset_progress(struct rc_raft *r);
 void replication_bcast_append(struct rc_raft *r, struct rc_raft_update *u);
 void replication_bcast_heartbeat(struct rc_raft *r, uint64_t read_seq, struct rc_raft_update *u);
+void replication_ask_snapshots(const struct rc_raft *r, struct rc_raft_update *u);
 void replication_on_append(struct rc_raft *r, const struct rc_raft_msg *m,
 			   struct rc_raft_update *u);
 void replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m,
@@ -48,6 +50,8 @@ void replication_on_heartbeat(struct rc_raft *r, const struct rc_raft_msg *m,
 void replication_on_heartbeat_resp(struct rc_raft *r, const struct rc_raft_msg *m,
 				   struct rc_raft_update *u);
 bool replication_maybe_commit(struct rc_raft *r);
+void replication_on_snapshot(struct rc_raft *r, uint16_t leader, uint64_t index, uint64_t term,
+			     struct rc_raft_update *u);
 void replication_propose(struct rc_raft *r, const struct rc_raft_entry *entries, uint32_t count,
 			 struct rc_raft_update *u);
 

@@ -37,6 +37,30 @@ progress_become_replicate(struct rc_raft *r, struct rc_progress *pr)
 	rc_inflights_reset(&pr->inflights, r->cfg.inflight_msgs_max, r->cfg.inflight_bytes_max);
 }
 
+_Static_assert(RC_NODES_MAX <= 32, "snapshot_peers holds a bit per voter slot");
+
+/* Asks the caller, in the update, to send a snapshot to the (stalled) follower in slot. */
+static void
+replication_want_snapshot(const struct rc_raft *r, int slot, struct rc_raft_update *u)
+{
+	RC_ASSERT(slot != r->self_slot && r->progress[slot].state == RC_PROGRESS_STALLED);
+	u->snapshot_peers |= 1u << slot;
+	u->flags |= RC_UPDATE_SNAPSHOT;
+}
+
+/*
+ * Asks again for a snapshot to every stalled follower (the leader's periodic heartbeat), so the
+ * caller restarts a transfer that died.
+ */
+void
+replication_ask_snapshots(const struct rc_raft *r, struct rc_raft_update *u)
+{
+	RC_ASSERT(r->role == RC_ROLE_LEADER);
+	for (int i = 0; i < r->cfg.voter_count; i++)
+		if (i != r->self_slot && r->progress[i].state == RC_PROGRESS_STALLED)
+			replication_want_snapshot(r, i, u);
+}
+
 /*
  * Sends one AppendEntries to the follower in slot if its state allows: PROBE sends one (even
  * empty) and waits; REPLICATE sends while entries remain and the window has room, and an empty
@@ -56,6 +80,7 @@ replication_send_append(struct rc_raft *r, int slot, bool allow_empty, struct rc
 		return false;
 	if (pr->next <= r->snap_index) {
 		pr->state = RC_PROGRESS_STALLED; /* needs a snapshot */
+		replication_want_snapshot(r, slot, u);
 		return false;
 	}
 	if (pr->next <= r->last_index)
@@ -148,7 +173,10 @@ replication_maybe_commit(struct rc_raft *r)
 /*
  * Handles a follower's answer to AppendEntries. An accept moves its match (and a prober into
  * pipelining); a reject moves next back, using the follower's conflict hint to skip whole
- * terms. Stale answers change nothing. Then sends what the window allows.
+ * terms. Stale answers change nothing. A stalled follower leaves only through an accept at or
+ * past our compaction point (it installed a snapshot): it probes from there and pipelines at
+ * once; an accept below it (an old answer, or a snapshot older than what we compacted since)
+ * asks for a snapshot again. Then sends what the window allows.
  */
 void
 replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_raft_update *u)
@@ -179,6 +207,15 @@ replication_on_append_resp(struct rc_raft *r, const struct rc_raft_msg *m, struc
 	}
 	if (m->index > r->last_index)
 		return; /* cannot be ours: an answer to a log we no longer have */
+	if (pr->state == RC_PROGRESS_STALLED) {
+		RC_ASSERT(pr->match < pr->next && pr->next <= r->snap_index);
+		if (m->index < r->snap_index) {
+			replication_want_snapshot(r, slot, u);
+			return;
+		}
+		pr->state = RC_PROGRESS_PROBE;
+		pr->probe_sent = false;
+	}
 	if (m->index > pr->match) {
 		pr->match = m->index;
 		pr->probe_sent = false;
@@ -342,6 +379,57 @@ replication_on_append(struct rc_raft *r, const struct rc_raft_msg *m, struct rc_
 			r->commit = commit;
 	}
 	resp.index = last_new;
+	raft_send_after_persist(u, &resp);
+}
+
+/*
+ * InstallSnapshot, the follower's side (§7), once the state machine holds the leader's snapshot
+ * ending at (index, term) and it is durable; the term rules were applied. A snapshot within our
+ * commit installs nothing (the state machine never goes back). Otherwise the log restarts at
+ * the snapshot (keeping the entries after it when we hold its last entry), which is committed
+ * and applied; the update drops what it held for entries up to index (apply range, writes) and
+ * reports the install. Either way the leader gets an accepted answer for the index we match.
+ */
+void
+replication_on_snapshot(struct rc_raft *r, uint16_t leader, uint64_t index, uint64_t term,
+			struct rc_raft_update *u)
+{
+	struct rc_raft_msg resp = {
+		.type = RC_MSG_APPEND_RESP,
+		.from = r->cfg.id,
+		.to = leader,
+		.term = r->term,
+	};
+	bool kept;
+
+	RC_ASSERT(r->role == RC_ROLE_FOLLOWER && r->leader == leader);
+	if (index <= r->commit) {
+		resp.index = r->commit; /* an old snapshot: everything up to commit matches */
+		raft_send_after_persist(u, &resp);
+		return;
+	}
+	kept = raft_log_restart_at(r, index, term);
+	r->commit = index;
+	r->applied = index;
+	r->apply_next = index + 1;
+	/* Entries the update handed out for applying are within the old commit: in the snapshot. */
+	RC_ASSERT(!(u->flags & RC_UPDATE_APPLY) || u->apply_last < index);
+	u->flags &= ~(uint32_t)RC_UPDATE_APPLY;
+	u->apply_first = 0;
+	u->apply_last = 0;
+	if ((u->flags & RC_UPDATE_ENTRIES) && (!kept || u->persist_last <= index)) {
+		u->flags &= ~(uint32_t)RC_UPDATE_ENTRIES;
+		u->persist_first = 0;
+		u->persist_last = 0;
+	} else if ((u->flags & RC_UPDATE_ENTRIES) && u->persist_first <= index) {
+		u->persist_first = index + 1;
+	}
+	u->snapshot_tail_kept = kept && (!(u->flags & RC_UPDATE_SNAPSHOT_INSTALLED) ||
+					 u->snapshot_tail_kept);
+	u->snapshot_index = index;
+	u->snapshot_term = term;
+	u->flags |= RC_UPDATE_SNAPSHOT_INSTALLED;
+	resp.index = index;
 	raft_send_after_persist(u, &resp);
 }
 

@@ -52,6 +52,28 @@
  *   - Failures are reported, never dropped silently: RC_READ_NOT_LEADER on a non-leader,
  *     RC_READ_BUSY when RC_READS_PENDING_MAX reads already wait, RC_READ_DROPPED for every
  *     pending read of a leader that steps down (retry at the new leader).
+ *
+ * Snapshots (paper §7). The core keeps no state machine and moves no snapshot bytes: it decides
+ * who needs a snapshot, and installs the result the runtime hands it.
+ *   - Leader: a follower whose next entry is compacted (below the leader's snap_index, its
+ *     compaction point, field rc_raft.snap_index) is RC_PROGRESS_STALLED: it gets heartbeats but
+ *     no appends, and does not hold flow control back. The update asks for its snapshot
+ *     (RC_UPDATE_SNAPSHOT, snapshot_peers) when it stalls and again at every periodic heartbeat
+ *     while it stays stalled, so a transfer that died is restarted; a request for a peer whose
+ *     transfer is still running is a repeat, not a new one. The caller sends that peer the
+ *     state machine's snapshot taken at some applied index S >= the leader's snap_index (a
+ *     snapshot at S < snap_index leaves the peer stalled), with term rc_raft_term_at(r, S)
+ *     (read while S >= snap_index), the leader's term and id. The follower installs it and
+ *     answers an accepted APPEND_RESP of index S; the leader then replicates from S + 1 (an
+ *     answer of index < snap_index, the leader having compacted further meanwhile, keeps the
+ *     peer stalled and asks again).
+ *   - Follower: once all bytes arrived, the caller asks rc_raft_snapshot_wanted(); when true it
+ *     restores the state machine to S (dropping entries reported for apply and not yet applied:
+ *     they are all in the snapshot), makes the snapshot durable and steps RC_EVENT_SNAPSHOT,
+ *     with no other step between the question and the event (one could commit past S). The
+ *     update then reports RC_UPDATE_SNAPSHOT_INSTALLED: the caller makes the snapshot the base
+ *     of its disk log (dropping entries <= S, all of them unless snapshot_tail_kept) before it
+ *     writes the update's entry range, and sends the ack in msgs_after_persist as usual.
  */
 #ifndef REPLICORE_RAFT_H
 #define REPLICORE_RAFT_H
@@ -177,6 +199,7 @@ enum rc_event_type {
 	RC_EVENT_APPLIED = 5,	 /* the state machine applied entries up to an index */
 	RC_EVENT_CAMPAIGN = 6,	 /* start an election now, skipping pre-vote (tests, operators) */
 	RC_EVENT_READ_INDEX = 7, /* a linearizable read asks for its read index */
+	RC_EVENT_SNAPSHOT = 8,	 /* the state machine was restored from a leader's snapshot */
 };
 
 /* Flags of RC_EVENT_READ_INDEX. */
@@ -205,6 +228,18 @@ struct rc_raft_event {
 			uint64_t ctx;	/* the caller's id of the read, given back in the update */
 			uint32_t flags; /* enum rc_read_flags */
 		} read;
+		/*
+		 * SNAPSHOT: stepped once the state machine holds every entry up to index and the
+		 * snapshot is durable, only when rc_raft_snapshot_wanted() said so just before (see
+		 * the top of this file). Invariants: index == 0 || 1 <= term <= leader_term; leader
+		 * is a voter other than this node.
+		 */
+		struct {
+			uint64_t index;	      /* the snapshot's last included entry ... */
+			uint64_t term;	      /* ... and its term */
+			uint64_t leader_term; /* term of the leader that sent it */
+			uint16_t leader;      /* id of that leader */
+		} snapshot;
 	};
 };
 
@@ -219,6 +254,9 @@ enum rc_update_flags {
 	RC_UPDATE_ROLE = 1u << 5,     /* role, term or leader changed */
 	RC_UPDATE_PROPOSED = 1u << 6, /* a PROPOSE was handled; see propose_* */
 	RC_UPDATE_READS = 1u << 7,    /* reads[] holds answers to READ_INDEX events */
+	RC_UPDATE_SNAPSHOT = 1u << 8, /* send a snapshot to the voters in snapshot_peers */
+	/* A SNAPSHOT event replaced the log's start: see snapshot_index, _term, _tail_kept. */
+	RC_UPDATE_SNAPSHOT_INSTALLED = 1u << 9,
 };
 
 /* The outcome of a read, in the update. */
@@ -266,6 +304,19 @@ struct rc_raft_update {
 	/* The core's own note: the read round whose heartbeats msgs[] holds (not yet sent, so a
 	 * read may still join it); 0 after rc_raft_update_reset(). */
 	uint64_t read_round_seq;
+	/* SNAPSHOT: bit i asks for a snapshot to voter cfg.voters[i], a follower the leader
+	 * cannot send appends to (RC_PROGRESS_STALLED). */
+	uint32_t snapshot_peers;
+	/*
+	 * SNAPSHOT_INSTALLED: the log now starts after the snapshot (snapshot_index,
+	 * snapshot_term), which the state machine holds; nothing up to snapshot_index is reported
+	 * for apply. snapshot_tail_kept: the entries after it were kept (the log held the
+	 * snapshot's last entry); false: the log was emptied and the caller drops every stored
+	 * entry. Several installs in one update: the last one, kept only if all kept theirs.
+	 */
+	uint64_t snapshot_index;
+	uint64_t snapshot_term;
+	bool snapshot_tail_kept;
 	struct rc_raft_msg msgs[RC_UPDATE_MSGS_MAX];
 	struct rc_raft_msg msgs_after_persist[RC_UPDATE_MSGS_AFTER_PERSIST_MAX];
 	struct rc_raft_read reads[RC_UPDATE_READS_MAX]; /* in the order they were decided */
@@ -406,6 +457,14 @@ int rc_raft_init_at(struct rc_raft *r, const struct rc_raft_config *cfg,
  * this node is ignored. The caller must have checked rc_raft_update_has_room(u).
  */
 void rc_raft_step(struct rc_raft *r, const struct rc_raft_event *ev, struct rc_raft_update *u);
+
+/*
+ * True when a snapshot ending at index, sent by the leader of leader_term, would be installed by
+ * RC_EVENT_SNAPSHOT now: leader_term >= our term and index > our commit (the state machine never
+ * goes back); always false on the leader of leader_term itself (no other leader has its term).
+ * The caller asks right before restoring the state machine, and restores only on true.
+ */
+bool rc_raft_snapshot_wanted(const struct rc_raft *r, uint64_t index, uint64_t leader_term);
 
 /* The descriptor of the entry at index, or NULL when index is compacted or beyond the log. */
 const struct rc_raft_entry *rc_raft_entry_at(const struct rc_raft *r, uint64_t index);
