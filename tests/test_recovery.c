@@ -31,10 +31,11 @@ static struct rc_kv *kvs[NODES];
 static struct rc_wal *wals[NODES];
 static struct rc_driver *drv;
 static char root[64];
-static uint64_t acked;	    /* PUTs that completed COMMITTED */
-static uint64_t failed;	    /* PUTs that completed otherwise */
-static uint64_t last_ack;   /* highest index acknowledged */
-static uint64_t snap_every; /* node_up(): snapshot_entries */
+static uint64_t acked;	  /* PUTs that completed COMMITTED */
+static uint64_t failed;	  /* PUTs that completed otherwise */
+static uint64_t last_ack; /* highest index acknowledged */
+static uint64_t snap_every;
+/* node_up(): snapshot_entries */
 
 static void
 on_complete(void *ctx, uint64_t cookie, uint64_t index, enum rc_propose_status status)
@@ -50,16 +51,17 @@ on_complete(void *ctx, uint64_t cookie, uint64_t index, enum rc_propose_status s
 	}
 }
 
-/* Polls every live node for ms milliseconds. */
+/* Polls every live node for ms milliseconds (once at least). */
 static void
 poll_for(int ms)
 {
 	uint64_t end = rc_clock_ns() + (uint64_t)ms * 1000000ull;
 
-	while (rc_clock_ns() < end)
+	do {
 		for (int i = 0; i < NODES; i++)
 			if (nodes[i] != NULL)
 				rc_node_poll(nodes[i], rc_clock_ns());
+	} while (rc_clock_ns() < end);
 }
 
 static int
@@ -437,6 +439,67 @@ Test(recovery, snapshots_compact_the_log_and_a_restart_starts_from_one)
 	check_round(6);
 	write_round(7);
 	check_round(7);
+	cluster_down();
+	snap_every = 0;
+}
+
+/*
+ * PUTs rounds first..last of every key, a round at a time and as fast as the leader takes them;
+ * a round with refused PUTs (the leader's log full: back-pressure) is written again.
+ */
+static void
+write_rounds_fast(int first, int last)
+{
+	for (int r = first; r <= last; r++) {
+		uint64_t want = acked + failed + KEYS, failed_before = failed;
+
+		for (int i = 0; i < KEYS; i++) {
+			uint8_t cmd[64];
+			char key[16], value[16];
+
+			snprintf(key, sizeof(key), "k%d", i);
+			value_of(value, sizeof(value), i, r);
+			int32_t n = rc_kv_encode_put(cmd, sizeof(cmd), key, (uint32_t)strlen(key),
+						     value, (uint32_t)strlen(value));
+
+			while (rc_propose(nodes[wait_leader()], cmd, (uint32_t)n, 0) != 0)
+				poll_for(0);
+		}
+		for (uint64_t end = rc_clock_ns() + 10000000000ull;
+		     acked + failed < want && rc_clock_ns() < end;)
+			poll_for(0);
+		cr_assert_eq(acked + failed, want, "round %d: PUTs not settled", r);
+		if (failed != failed_before)
+			r--; /* again */
+	}
+	failed = 0;
+}
+
+Test(recovery, a_follower_far_behind_catches_up_through_install_snapshot, .timeout = 120)
+{
+	snap_every = 50000;
+	cluster_up();
+	write_round(1);
+	int l = wait_leader(), f = (l + 1) % NODES;
+
+	node_down(f);
+	/* Far past what the leader's log keeps (RC_LOG_ENTRIES_MAX / 2 entries). */
+	write_rounds_fast(2, 2 + 3 * RC_LOG_ENTRIES_MAX / KEYS);
+	int last = 2 + 3 * RC_LOG_ENTRIES_MAX / KEYS;
+	node_up(f);
+	/* The leader keeps committing while the follower catches up. */
+	write_rounds_fast(last + 1, last + 20);
+	check_round(last + 20);
+	l = wait_leader();
+	cr_assert_geq(rc_node_stats(nodes[f])->snapshots_installed, 1,
+		      "the follower caught up without a snapshot");
+	cr_assert_geq(rc_node_stats(nodes[l])->snapshots_sent, 1);
+	/* A restart of the follower now starts from the snapshot it received. */
+	node_down(f);
+	node_up(f);
+	cr_assert_gt(rc_wal_info(wals[f])->snap.index, 0);
+	write_round(last + 21);
+	check_round(last + 21);
 	cluster_down();
 	snap_every = 0;
 }

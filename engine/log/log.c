@@ -336,11 +336,12 @@ rc_log_publish(struct rc_log *log, uint64_t commit)
 		atomic_store_explicit(&log->commit, commit, memory_order_release);
 }
 
+static void log_retire_below(struct rc_log *log, uint64_t first);
+
 /* Drops indexes below first and retires the chunks that fall wholly below it. */
 void
 rc_log_compact(struct rc_log *log, uint64_t first)
 {
-	uint64_t ce = log->cfg.chunk_entries;
 	uint64_t commit = atomic_load_explicit(&log->commit, memory_order_relaxed);
 
 	if (first > commit + 1)
@@ -348,6 +349,27 @@ rc_log_compact(struct rc_log *log, uint64_t first)
 	if (first <= atomic_load_explicit(&log->first, memory_order_relaxed))
 		return;
 	atomic_store_explicit(&log->first, first, memory_order_release);
+	log_retire_below(log, first);
+}
+
+/* Starts the log again after index; see log.h. */
+void
+rc_log_restart(struct rc_log *log, uint64_t index)
+{
+	RC_ASSERT(index >= log->sealed);
+	/* first moves past commit before commit follows: no reader finds an index never sealed. */
+	atomic_store_explicit(&log->first, index + 1, memory_order_release);
+	log->sealed = index;
+	atomic_store_explicit(&log->commit, index, memory_order_release);
+	log_retire_below(log, index + 1);
+}
+
+/* Retires the chunks that lie wholly below first (the writer's, after first moved). */
+static void
+log_retire_below(struct rc_log *log, uint64_t first)
+{
+	uint64_t ce = log->cfg.chunk_entries;
+
 	/* Any of them may be one of the chunks retired below. */
 	log->last_append = log->last_seal = log->last_send = NULL;
 	while (log->hooked_lo + ce <= first && log->hooked_lo < log->hooked_end) {

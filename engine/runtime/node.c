@@ -106,6 +106,28 @@ struct node_snap_writer {
 	char err[256];
 };
 
+/* InstallSnapshot: bytes in flight per follower, chunks per poll, silence before a resend. */
+#define NODE_SNAP_WINDOW_BYTES (256u << 10)
+#define NODE_SNAP_CHUNKS_PER_POLL 8u
+#define NODE_SNAP_RESEND_NS 200000000ull
+#define NODE_SNAP_BYTES_MAX_DEFAULT (1ull << 30)
+
+/* A transfer to one follower (leader). */
+struct node_snap_out {
+	struct node_image *image; /* NULL: none */
+	uint64_t term;		  /* the leader's term when it started */
+	uint64_t acked, sent;	  /* bytes acknowledged, bytes sent */
+	uint64_t progress_ns;	  /* when acked last moved */
+};
+
+/* The snapshot being received (follower). */
+struct node_snap_in {
+	uint8_t *buf;
+	uint64_t have, total, index, snap_term, term;
+	uint32_t crc;
+	uint16_t leader;
+};
+
 /* A proposal taken by this leader and waiting for its entry to be applied. */
 struct node_pending {
 	uint64_t index; /* 0: free */
@@ -143,6 +165,10 @@ struct rc_node {
 	struct node_image *image;
 	struct node_snap_writer *writer;
 	uint64_t snap_durable;
+	struct node_snap_out snap_out[RC_NODES_MAX];
+	struct node_snap_in snap_in;
+	uint64_t now_ns; /* the current poll's time */
+	bool snap_unavailable_said;
 	uint16_t spare_count; /* allocated tx frames not used yet */
 	uint16_t tx_count[RC_NODES_MAX];
 	uint16_t peer_id[RC_NODES_MAX]; /* voter slot -> node id */
@@ -167,6 +193,10 @@ struct rc_node {
 };
 
 static void node_image_put(struct node_image *im);
+static void node_snap_installed(struct rc_node *n, const struct rc_raft_update *u);
+static void node_snap_requests(struct rc_node *n, uint32_t peers);
+static void node_snap_receive(struct rc_node *n, const struct rc_frame *f, uint8_t type);
+static uint32_t node_snap_send(struct rc_node *n);
 
 /* Returns a monotonic time in nanoseconds. */
 uint64_t
@@ -197,6 +227,7 @@ rc_node_config_default(struct rc_node_config *cfg, uint16_t id, const uint16_t *
 	cfg->propose_batch_max = 256;
 	cfg->read_ring_slots = 4096;
 	cfg->tick_ns = 1000000;
+	cfg->snapshot_bytes_max = NODE_SNAP_BYTES_MAX_DEFAULT;
 }
 
 /* The codec's payload callback: an entry of the core's ring finds its bytes by position. */
@@ -329,8 +360,8 @@ node_restore_fd(struct rc_node *n, int fd, uint64_t index)
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		return -errno;
 	rc = n->cfg.snapshot_restore(ctx, fd, &got);
-	if (rc == 0 && got != index)
-		rc = -EINVAL;
+	if (rc == 0 && got > index)
+		rc = -EINVAL; /* (it may trail index over no-ops, see node_image_take) */
 	return rc;
 }
 
@@ -542,6 +573,9 @@ rc_node_destroy(struct rc_node *n)
 		free(n->writer);
 	}
 	node_image_put(n->image);
+	for (int i = 0; i < RC_NODES_MAX; i++)
+		node_image_put(n->snap_out[i].image);
+	free(n->snap_in.buf);
 	free(n);
 }
 
@@ -593,24 +627,41 @@ node_slot_of(const struct rc_node *n, uint16_t id)
 	return -1;
 }
 
-/* Encodes m into a frame staged for its destination, flushing a full burst. */
-static void
-node_send(struct rc_node *n, const struct rc_raft_msg *m)
+/* A free tx frame, or NULL (counted as a drop: Raft resends what matters). */
+static struct rc_frame *
+node_frame(struct rc_node *n)
 {
-	int slot = node_slot_of(n, m->to);
-	struct rc_frame *f;
-	int32_t len;
-
-	RC_ASSERT(slot >= 0);
 	if (n->spare_count == 0) {
 		n->spare_count = n->drv->ops->tx_alloc(n->drv, n->cfg.raft.id, n->spare,
 						       RC_BURST_MAX);
 		if (n->spare_count == 0) {
-			n->stats.tx_dropped++; /* no buffer: Raft resends what matters */
-			return;
+			n->stats.tx_dropped++;
+			return NULL;
 		}
 	}
-	f = &n->spare[--n->spare_count];
+	return &n->spare[--n->spare_count];
+}
+
+/* Stages an encoded frame for the peer in slot, flushing a full burst. */
+static void
+node_stage(struct rc_node *n, int slot, const struct rc_frame *f)
+{
+	n->tx[slot][n->tx_count[slot]++] = *f;
+	if (n->tx_count[slot] == RC_BURST_MAX)
+		node_flush(n, slot);
+}
+
+/* Encodes m into a frame staged for its destination. */
+static void
+node_send(struct rc_node *n, const struct rc_raft_msg *m)
+{
+	int slot = node_slot_of(n, m->to);
+	struct rc_frame *f = node_frame(n);
+	int32_t len;
+
+	RC_ASSERT(slot >= 0);
+	if (f == NULL)
+		return;
 	len = rc_wire_encode(f->body, f->body_cap, n->cfg.cluster_id, n->tx_seq++, m,
 			     node_payload_of, n);
 	RC_ASSERT(len > 0); /* msg_bytes_max was sized to the frame */
@@ -619,9 +670,7 @@ node_send(struct rc_node *n, const struct rc_raft_msg *m)
 		n->stats.tx_append_frames++;
 		n->stats.tx_entries += m->entry_count;
 	}
-	n->tx[slot][n->tx_count[slot]++] = *f;
-	if (n->tx_count[slot] == RC_BURST_MAX)
-		node_flush(n, slot);
+	node_stage(n, slot, f);
 }
 
 /*
@@ -1020,7 +1069,7 @@ node_wal_poll(struct rc_node *n)
 static void
 node_wal_write(struct rc_node *n, const struct rc_raft_update *u)
 {
-	if (u->flags & (RC_UPDATE_ENTRIES | RC_UPDATE_HARD_STATE)) {
+	if (u->flags & (RC_UPDATE_ENTRIES | RC_UPDATE_HARD_STATE | RC_UPDATE_SNAPSHOT_INSTALLED)) {
 		uint64_t last = n->raft->last_index;
 		struct rc_raft_hard_state hs = node_hard_state(n);
 
@@ -1101,8 +1150,11 @@ node_image_take(struct rc_node *n)
 		rc = n->cfg.snapshot_save(ctx, im->fd, &im->index);
 	if (rc == 0 && (fstat(im->fd, &st) != 0 || st.st_size == 0))
 		rc = -EIO;
-	if (rc == 0 && im->index != n->apply_done)
-		rc = -EINVAL; /* the state machine is not where the node applied to */
+	/* The state machine's own index trails the node's over leaders' no-ops (it never sees
+	 * them); past the node's, it holds entries the node never gave it. */
+	if (rc == 0 && im->index > n->apply_done)
+		rc = -EINVAL;
+	im->index = n->apply_done;
 	if (rc == 0) {
 		im->bytes = (uint64_t)st.st_size;
 		im->data = mmap(NULL, im->bytes, PROT_READ, MAP_SHARED, im->fd, 0);
@@ -1230,9 +1282,15 @@ node_execute(struct rc_node *n)
 		struct rc_raft_event ev;
 
 		if ((flags & (RC_UPDATE_ENTRIES | RC_UPDATE_MSGS | RC_UPDATE_MSGS_AFTER_PERSIST |
-			      RC_UPDATE_APPLY | RC_UPDATE_HARD_STATE | RC_UPDATE_READS)) == 0 &&
+			      RC_UPDATE_APPLY | RC_UPDATE_HARD_STATE | RC_UPDATE_READS |
+			      RC_UPDATE_SNAPSHOT | RC_UPDATE_SNAPSHOT_INSTALLED)) == 0 &&
 		    n->apply_done >= n->apply_target)
 			break;
+		if (flags & RC_UPDATE_SNAPSHOT_INSTALLED)
+			node_snap_installed(
+				n, u); /* before the write: it goes on after the snapshot */
+		if (flags & RC_UPDATE_SNAPSHOT)
+			node_snap_requests(n, u->snapshot_peers);
 		if (n->wal != NULL)
 			node_wal_write(n, u); /* before the appends go out: they may come back */
 		for (uint32_t i = 0; i < u->msg_count; i++)
@@ -1275,6 +1333,12 @@ node_receive(struct rc_node *n, const struct rc_frame *f)
 {
 	struct rc_wire_header h;
 	struct rc_raft_event ev = { .type = RC_EVENT_RECEIVE };
+	uint8_t type = rc_wire_frame_type(f->body, f->body_bytes);
+
+	if (type == RC_WIRE_SNAP_CHUNK || type == RC_WIRE_SNAP_ACK) {
+		node_snap_receive(n, f, type);
+		return;
+	}
 	enum rc_wire_error err = rc_wire_decode(f->body, f->body_bytes, &h, &ev.msg, n->rx_entries,
 						n->rx_payloads, RC_MSG_ENTRIES_MAX);
 
@@ -1408,6 +1472,7 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 	uint16_t rx = n->drv->ops->rx_burst(n->drv, id, frames, RC_BURST_MAX);
 	uint32_t work = rx;
 
+	n->now_ns = now_ns;
 	for (uint16_t i = 0; i < rx; i++)
 		node_receive(n, &frames[i]);
 	if (rx > 0)
@@ -1429,6 +1494,7 @@ rc_node_poll(struct rc_node *n, uint64_t now_ns)
 		work++;
 	work += node_propose(n);
 	work += node_reads_drain(n);
+	work += node_snap_send(n);
 	node_execute(n);
 	node_reads_serve(n);
 	if (n->wal != NULL)
@@ -1482,4 +1548,304 @@ const struct rc_log_stats *
 rc_node_log_stats(struct rc_node *n)
 {
 	return rc_log_stats(n->log);
+}
+
+/* ---- InstallSnapshot ----------------------------------------------------------------------- */
+
+/* Ends a transfer to a follower. */
+static void
+node_snap_out_end(struct node_snap_out *o)
+{
+	node_image_put(o->image);
+	o->image = NULL;
+}
+
+/*
+ * The core asks for snapshots to the followers in peers (voter slots): each gets a transfer of
+ * the newest image at or past the core's compaction point (saved now when there is none). A
+ * transfer still running is left alone: it resends on its own when acknowledgements stop.
+ */
+static void
+node_snap_requests(struct rc_node *n, uint32_t peers)
+{
+	for (int slot = 0; slot < n->cfg.raft.voter_count; slot++) {
+		struct node_snap_out *o = &n->snap_out[slot];
+
+		if (!(peers & (1u << slot)) || (o->image != NULL && o->term == n->raft->term))
+			continue;
+		node_snap_out_end(o);
+		if (n->cfg.snapshot_save == NULL) {
+			if (!n->snap_unavailable_said)
+				fprintf(stderr,
+					"replicore: node %u: follower %u needs a snapshot and there is "
+					"no snapshot_save\n",
+					n->cfg.raft.id, n->peer_id[slot]);
+			n->snap_unavailable_said = true;
+			continue;
+		}
+		if (n->image == NULL || n->image->index < n->raft->snap_index) {
+			struct node_image *im = node_image_take(n);
+
+			if (im == NULL)
+				continue;
+			node_image_put(n->image);
+			n->image = im;
+		}
+		n->image->refs++;
+		*o = (struct node_snap_out){ .image = n->image,
+					     .term = n->raft->term,
+					     .progress_ns = n->now_ns };
+	}
+}
+
+/* Sends each running transfer what its window allows. Returns the chunks sent. */
+static uint32_t
+node_snap_send(struct rc_node *n)
+{
+	uint32_t work = 0;
+
+	for (int slot = 0; slot < n->cfg.raft.voter_count; slot++) {
+		struct node_snap_out *o = &n->snap_out[slot];
+		const struct node_image *im = o->image;
+
+		if (im == NULL)
+			continue;
+		if (n->raft->role != RC_ROLE_LEADER || n->raft->term != o->term) {
+			node_snap_out_end(o);
+			continue;
+		}
+		if (o->sent > o->acked && n->now_ns - o->progress_ns > NODE_SNAP_RESEND_NS) {
+			o->sent =
+				o->acked; /* chunks or acks were lost: resume from what it holds */
+			o->progress_ns = n->now_ns;
+		}
+		for (uint32_t k = 0; k < NODE_SNAP_CHUNKS_PER_POLL && o->sent < im->bytes &&
+				     o->sent - o->acked < NODE_SNAP_WINDOW_BYTES;
+		     k++) {
+			struct rc_frame *f = node_frame(n);
+
+			if (f == NULL)
+				break;
+			uint64_t room = f->body_cap - RC_WIRE_HEADER_BYTES - RC_SNAP_CHUNK_BYTES;
+			struct rc_snap_chunk c = {
+				.from = n->cfg.raft.id,
+				.to = n->peer_id[slot],
+				.term = o->term,
+				.index = im->index,
+				.snap_term = im->term,
+				.total = im->bytes,
+				.offset = o->sent,
+				.crc = im->crc,
+				.len = (uint32_t)(im->bytes - o->sent < room ? im->bytes - o->sent :
+									       room),
+				.data = im->data + o->sent,
+			};
+			int32_t len = rc_snap_encode_chunk(f->body, f->body_cap, n->cfg.cluster_id,
+							   n->tx_seq++, &c);
+
+			RC_ASSERT(len > 0);
+			f->body_bytes = (uint32_t)len;
+			node_stage(n, slot, f);
+			o->sent += c.len;
+			n->stats.snapshot_chunks_sent++;
+			work++;
+		}
+	}
+	return work;
+}
+
+/* Sends a transfer acknowledgement. */
+static void
+node_snap_ack(struct rc_node *n, const struct rc_snap_ack *a)
+{
+	int slot = node_slot_of(n, a->to);
+	struct rc_frame *f;
+
+	if (slot < 0 || (f = node_frame(n)) == NULL)
+		return;
+	int32_t len = rc_snap_encode_ack(f->body, f->body_cap, n->cfg.cluster_id, n->tx_seq++, a);
+
+	RC_ASSERT(len > 0);
+	f->body_bytes = (uint32_t)len;
+	node_stage(n, slot, f);
+}
+
+/* An acknowledgement of a transfer this leader runs. */
+static void
+node_snap_on_ack(struct rc_node *n, const struct rc_snap_ack *a)
+{
+	int slot = node_slot_of(n, a->from);
+	struct node_snap_out *o = slot >= 0 ? &n->snap_out[slot] : NULL;
+
+	if (o == NULL || o->image == NULL || a->index != o->image->index)
+		return;
+	if (a->status == RC_SNAP_INSTALLED || a->status == RC_SNAP_REFUSED) {
+		n->stats.snapshots_sent += a->status == RC_SNAP_INSTALLED;
+		node_snap_out_end(o); /* refused: the core asks again if it still needs one */
+		return;
+	}
+	if (a->next > o->image->bytes)
+		return;
+	if (a->next != o->acked)
+		o->progress_ns = n->now_ns;
+	o->acked = a->next; /* lower: the follower started over */
+	if (o->sent < o->acked || a->next == 0)
+		o->sent = o->acked;
+}
+
+/*
+ * The whole snapshot arrived: checks it, restores the state machine, makes it durable (a file
+ * beside the log) and steps RC_EVENT_SNAPSHOT. Returns the acknowledgement's status; a CRC
+ * mismatch starts the transfer over.
+ */
+static uint32_t
+node_snap_install(struct rc_node *n)
+{
+	struct node_snap_in *in = &n->snap_in;
+	struct rc_raft_event ev = { .type = RC_EVENT_SNAPSHOT };
+	char err[512];
+	int fd, rc = 0;
+
+	if (rc_crc32c(0, in->buf, in->total) != in->crc) {
+		in->have = 0;
+		return RC_SNAP_RECEIVING;
+	}
+	if (!rc_raft_snapshot_wanted(n->raft, in->index, in->term))
+		return RC_SNAP_REFUSED;
+	fd = memfd_create("rc-snapshot", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, in->buf, in->total) != (ssize_t)in->total)
+		rc = -errno;
+	if (rc == 0)
+		rc = node_restore_fd(n, fd, in->index);
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0) {
+		fprintf(stderr, "replicore: node %u: snapshot %" PRIu64 " not restored: %s\n",
+			n->cfg.raft.id, in->index, strerror(-rc));
+		return RC_SNAP_REFUSED;
+	}
+	if (n->wal != NULL) {
+		rc = rc_snap_write(rc_wal_dir(n->wal), in->index, in->snap_term, in->buf, in->total,
+				   err, sizeof(err));
+		if (rc != 0) {
+			/* The state machine moved and its base cannot be made durable: stop. */
+			fprintf(stderr, "replicore: node %u: %s\n", n->cfg.raft.id, err);
+			RC_ASSERT(!"a snapshot could not be made durable");
+		}
+		rc_snap_remove_older(rc_wal_dir(n->wal), in->index);
+	}
+	ev.snapshot.index = in->index;
+	ev.snapshot.term = in->snap_term;
+	ev.snapshot.leader_term = in->term;
+	ev.snapshot.leader = in->leader;
+	node_step(n, &ev);
+	/* The payload log starts again after it at once: entries that follow in this burst go
+	 * after the snapshot. */
+	rc_log_restart(n->log, in->index);
+	n->apply_done = n->apply_target = in->index;
+	n->snap_durable = in->index;
+	n->stats.snapshots_installed++;
+	return RC_SNAP_INSTALLED;
+}
+
+/* A chunk of a snapshot from the leader: kept when it continues what arrived, acknowledged. */
+static void
+node_snap_on_chunk(struct rc_node *n, const struct rc_snap_chunk *c)
+{
+	struct node_snap_in *in = &n->snap_in;
+	struct rc_snap_ack a = { .from = n->cfg.raft.id,
+				 .to = c->from,
+				 .term = n->raft->term,
+				 .index = c->index,
+				 .status = RC_SNAP_RECEIVING };
+
+	if (c->term < n->raft->term || c->total > n->cfg.snapshot_bytes_max ||
+	    n->cfg.snapshot_restore == NULL || node_slot_of(n, c->from) < 0) {
+		a.status = RC_SNAP_REFUSED;
+		node_snap_ack(n, &a);
+		return;
+	}
+	if (in->buf == NULL || in->index != c->index || in->snap_term != c->snap_term ||
+	    in->total != c->total || in->crc != c->crc || in->leader != c->from ||
+	    in->term != c->term) {
+		if (c->offset != 0) {
+			node_snap_ack(n, &a); /* next 0: start from the beginning */
+			return;
+		}
+		uint8_t *buf = realloc(in->buf, c->total > 0 ? c->total : 1);
+
+		if (buf == NULL) {
+			a.status = RC_SNAP_REFUSED;
+			node_snap_ack(n, &a);
+			return;
+		}
+		*in = (struct node_snap_in){ .buf = buf,
+					     .total = c->total,
+					     .index = c->index,
+					     .snap_term = c->snap_term,
+					     .term = c->term,
+					     .crc = c->crc,
+					     .leader = c->from };
+	}
+	if (c->offset == in->have) {
+		memcpy(in->buf + in->have, c->data, c->len);
+		in->have += c->len;
+		if (in->have == in->total) {
+			a.status = node_snap_install(n);
+			if (a.status != RC_SNAP_RECEIVING) {
+				free(in->buf);
+				*in = (struct node_snap_in){ 0 };
+			}
+		}
+	}
+	a.next = in->have;
+	node_snap_ack(n, &a);
+}
+
+/* A snapshot transfer frame: decoded, then handed to the leader's or the follower's side. */
+static void
+node_snap_receive(struct rc_node *n, const struct rc_frame *f, uint8_t type)
+{
+	uint32_t cluster = 0;
+	enum rc_wire_error err;
+	uint16_t to = 0;
+
+	if (type == RC_WIRE_SNAP_CHUNK) {
+		struct rc_snap_chunk c;
+
+		err = rc_snap_decode_chunk(f->body, f->body_bytes, &cluster, &c);
+		to = c.to;
+		if (err == RC_WIRE_OK && cluster == n->cfg.cluster_id && to == n->cfg.raft.id)
+			node_snap_on_chunk(n, &c);
+	} else {
+		struct rc_snap_ack a;
+
+		err = rc_snap_decode_ack(f->body, f->body_bytes, &cluster, &a);
+		to = a.to;
+		if (err == RC_WIRE_OK && cluster == n->cfg.cluster_id && to == n->cfg.raft.id)
+			node_snap_on_ack(n, &a);
+	}
+	if (err != RC_WIRE_OK) {
+		n->stats.rx_rejected++;
+		n->stats.rejected_by_reason[err]++;
+	} else if (cluster != n->cfg.cluster_id || to != n->cfg.raft.id) {
+		n->stats.rx_foreign++;
+	}
+}
+
+/*
+ * The core installed a snapshot (node_snap_install() moved the payload log and the apply point
+ * already): the disk log goes on after it (a SNAPSHOT record when the old log was dropped), and
+ * the segments it covers may go.
+ */
+static void
+node_snap_installed(struct rc_node *n, const struct rc_raft_update *u)
+{
+	uint64_t s = u->snapshot_index;
+
+	if (n->wal != NULL) {
+		if (!u->snapshot_tail_kept)
+			rc_wal_append_snapshot(n->wal, s, u->snapshot_term);
+		rc_wal_compact(n->wal, s);
+	}
 }

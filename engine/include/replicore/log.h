@@ -111,6 +111,13 @@ void rc_log_publish(struct rc_log *log, uint64_t commit);
 void rc_log_compact(struct rc_log *log, uint64_t first);
 
 /*
+ * Starts the log again after index (a snapshot installed from the leader): every index up to it
+ * is dropped for readers at once, index counts as sealed and published, and the writer goes on
+ * at index + 1. index must not lie below the sealed index.
+ */
+void rc_log_restart(struct rc_log *log, uint64_t index);
+
+/*
  * Compaction hands unhooked chunks to grace periods a batch at a time (each grace period wakes
  * liburcu's threads); this hands over the ones waiting now (before rc_rcu_barrier(), say).
  */
