@@ -94,6 +94,8 @@ struct bench_opts {
 	const char *storage;   /* "mem" (volatile) or "wal" */
 	const char *wal_dir;   /* wal: where each node's log directory is made */
 	bool wal_keep;	       /* wal: leave the logs on disk after the run */
+	uint64_t snapshot_entries; /* kv + wal: a snapshot every this many applied entries */
+	uint64_t lag_entries;	   /* kv: pause a follower this many entries (InstallSnapshot) */
 	const char *sweep;     /* KEY=V1,V2,... */
 	const char *sweep_out; /* PREFIX of PREFIX.csv and PREFIX.svg */
 };
@@ -132,6 +134,18 @@ static struct bench_opts opts = {
 static struct rc_wal *wals[RC_NODES_MAX];
 static char wal_run_dir[4096];
 static uint64_t wal_syncs_start[RC_NODES_MAX], wal_syncs_end[RC_NODES_MAX];
+
+/* --lag-follower: the node whose loop is paused, and what the catch-up measured. */
+static struct rc_node *bench_nodes[RC_NODES_MAX];
+static struct rc_node *_Atomic paused_node;
+static struct {
+	uint16_t follower;
+	uint64_t behind;      /* entries the leader committed while it was paused */
+	uint64_t target;      /* the leader's commit when it resumed */
+	double catch_up_s;    /* resume -> applied the target; < 0: not within the run */
+	uint64_t committed;   /* entries the leader committed during the catch-up */
+	uint64_t installed;   /* snapshots it installed */
+} lag;
 
 static struct bench_lcore lcores[BENCH_LCORES_MAX];
 static uint32_t lcore_count;
@@ -240,6 +254,8 @@ bench_lcore_loop(void *arg)
 			struct rc_node *n = lc->nodes[i];
 			const struct rc_raft *r;
 
+			if (n == atomic_load_explicit(&paused_node, memory_order_relaxed))
+				continue; /* --lag-follower: as if its process stopped */
 			work += rc_node_poll(n, now_ns);
 			r = rc_node_raft(n);
 			if (r->role != RC_ROLE_LEADER)
@@ -534,6 +550,10 @@ bench_usage(FILE *f)
 		"  --wal-dir DIR    wal: the logs go to DIR/rc-bench-PID/node-N, removed after\n"
 		"                   the run (put DIR on the disk to measure)\n"
 		"  --wal-keep       wal: keep the logs (inspect them with rc-waldump)\n"
+		"  --snapshot-entries N  kv + wal: save a snapshot every N applied entries and\n"
+		"                   compact the log (default: never)\n"
+		"  --lag-follower N kv: pause a follower's loop while the leader commits N\n"
+		"                   entries, then time its catch-up (InstallSnapshot)\n"
 		"EAL arguments default to: -l 0-1 --no-huge --no-pci --no-shconf -m 512\n"
 		"  --file-prefix rc-bench-PID --log-level lib.eal:error\n",
 		RC_NODES_MAX, RC_PROPOSE_ENTRIES_MAX, RC_INFLIGHT_MSGS_MAX, BENCH_UDP_THREADS,
@@ -583,6 +603,8 @@ bench_parse(int argc, char **argv)
 		{ "storage", required_argument, NULL, 'T' },
 		{ "wal-dir", required_argument, NULL, 'Y' },
 		{ "wal-keep", no_argument, NULL, 'k' },
+		{ "snapshot-entries", required_argument, NULL, 'e' },
+		{ "lag-follower", required_argument, NULL, 'g' },
 		{ "sweep", required_argument, NULL, 's' },
 		{ "sweep-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -693,6 +715,13 @@ bench_parse(int argc, char **argv)
 		case 'k':
 			opts.wal_keep = true;
 			break;
+		case 'e':
+			opts.snapshot_entries = bench_parse_u32("snapshot-entries", optarg, 1,
+								 UINT32_MAX);
+			break;
+		case 'g':
+			opts.lag_entries = bench_parse_u32("lag-follower", optarg, 1, UINT32_MAX);
+			break;
 		case 's':
 			opts.sweep = optarg;
 			break;
@@ -727,6 +756,15 @@ bench_parse(int argc, char **argv)
 	    (opts.wal_keep && opts.wal_dir == NULL)) {
 		fprintf(stderr, "rc-bench: --storage wal needs --wal-dir DIR, and --wal-dir and "
 				"--wal-keep need --storage wal\n");
+		exit(2);
+	}
+	if (!kv && (opts.lag_entries > 0 || opts.snapshot_entries > 0)) {
+		fprintf(stderr, "rc-bench: --lag-follower and --snapshot-entries need --workload kv "
+				"(a snapshot is the state machine's)\n");
+		exit(2);
+	}
+	if (opts.lag_entries > 0 && opts.nodes < 3) {
+		fprintf(stderr, "rc-bench: --lag-follower needs at least 3 nodes\n");
 		exit(2);
 	}
 	if (!kv && (opts.readers > 0 || opts.read_share != 1.0)) {
@@ -1038,6 +1076,9 @@ bench_place(struct rc_driver *drv, struct rc_node **nodes)
 			}
 			cfg.apply_batch = rc_kv_node_apply_batch;
 			cfg.apply_ctx = kvs[id - 1];
+			cfg.snapshot_save = rc_kv_node_snapshot_save;
+			cfg.snapshot_restore = rc_kv_node_snapshot_restore;
+			cfg.snapshot_entries = opts.snapshot_entries;
 		}
 		if (strcmp(opts.storage, "wal") == 0)
 			cfg.wal = wals[id - 1] = bench_wal_open(id);
@@ -1046,7 +1087,56 @@ bench_place(struct rc_driver *drv, struct rc_node **nodes)
 			exit(1);
 		}
 		lc->nodes[lc->node_count++] = nodes[id - 1];
+		bench_nodes[id - 1] = nodes[id - 1];
 	}
+}
+
+/* The node status of id (1-based). */
+static struct rc_node_status
+bench_status(uint16_t id)
+{
+	struct rc_node_status st;
+
+	rc_node_status(bench_nodes[id - 1], &st);
+	return st;
+}
+
+/*
+ * --lag-follower: pauses a follower's loop until the leader committed lag_entries more, resumes
+ * it, and times its catch-up to the leader's commit at that moment (InstallSnapshot once it fell
+ * behind the leader's log), while the load goes on.
+ */
+static void *
+bench_lag(void *arg)
+{
+	uint16_t leader = atomic_load(&leader_id);
+	uint64_t start, t0;
+
+	(void)arg;
+	lag.catch_up_s = -1;
+	for (uint16_t id = (uint16_t)opts.nodes; id >= 1; id--)
+		if (id != leader) {
+			lag.follower = id;
+			break;
+		}
+	start = bench_status(leader).commit;
+	atomic_store(&paused_node, bench_nodes[lag.follower - 1]);
+	while (atomic_load(&phase) == BENCH_MEASURE &&
+	       bench_status(leader).commit < start + opts.lag_entries)
+		usleep(1000);
+	lag.target = bench_status(leader).commit;
+	lag.behind = lag.target - bench_status(lag.follower).applied;
+	atomic_store(&paused_node, NULL);
+	t0 = rc_clock_ns();
+	while (atomic_load(&phase) == BENCH_MEASURE) {
+		if (bench_status(lag.follower).applied >= lag.target) {
+			lag.catch_up_s = (double)(rc_clock_ns() - t0) / 1e9;
+			lag.committed = bench_status(leader).commit - lag.target;
+			break;
+		}
+		usleep(1000);
+	}
+	return NULL;
 }
 
 /* Waits for a leader, runs warm-up and the measured phase with a progress line each second.
@@ -1072,6 +1162,12 @@ bench_control(void *arg)
 	usleep((useconds_t)(opts.warmup_s * 1e6));
 	bench_wal_syncs(wal_syncs_start);
 	atomic_store(&phase, BENCH_MEASURE);
+	if (opts.lag_entries > 0) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, bench_lag, NULL) == 0)
+			pthread_detach(t);
+	}
 	for (uint32_t s = 1; s <= (uint32_t)opts.duration_s; s++) {
 		usleep(1000000);
 		atomic_store(&want_p99, 1);
@@ -1206,6 +1302,20 @@ bench_print(const struct rc_bench_result *r)
 	       opts.payload_bytes, opts.frame_bytes, opts.inflight, opts.batch_max, opts.window,
 	       opts.loadgen_thread ? "separate thread" : "in the leader's loop");
 	rc_loadgen_print(stdout, r, "all nodes");
+	if (opts.lag_entries > 0) {
+		lag.installed = rc_node_stats(bench_nodes[lag.follower - 1])->snapshots_installed;
+		if (lag.catch_up_s >= 0)
+			printf("  lagging follower   node %u, %" PRIu64
+			       " entries behind: caught up in %.2f s through %" PRIu64
+			       " snapshot(s), while the leader committed %" PRIu64 " more\n",
+			       lag.follower, lag.behind, lag.catch_up_s, lag.installed,
+			       lag.committed);
+		else
+			printf("  lagging follower   node %u, %" PRIu64
+			       " entries behind: NOT caught up within the run (%" PRIu64
+			       " snapshot(s) installed)\n",
+			       lag.follower, lag.behind, lag.installed);
+	}
 	if (r->syncs_measured) {
 		printf("  fdatasync          %.0f/s (all nodes), %.1f commits per sync and node\n",
 		       r->syncs_per_sec,
@@ -1716,6 +1826,8 @@ main(int argc, char **argv)
 			rc = 1;
 		bench_print(&result);
 		if (bench_check_logs(nodes) != 0)
+			rc = 1;
+		if (opts.lag_entries > 0 && lag.catch_up_s < 0)
 			rc = 1;
 		if (opts.json_path != NULL) {
 			FILE *f = fopen(opts.json_path, "w");

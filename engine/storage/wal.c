@@ -356,6 +356,9 @@ wal_recover_map(struct rc_wal *w, uint32_t i, char *err, size_t errlen)
 		wal_err(err, errlen, "%s/%s: mmap: %s", w->dir, name, strerror(errno));
 		return -errno;
 	}
+	/* Recovery reads it front to back, once: read ahead (a cold 1 GiB log starts faster). */
+	if (s->map != NULL)
+		madvise((void *)s->map, s->map_bytes, MADV_WILLNEED);
 	why = wal_seg_header_check(s->map, s->map_bytes, s->number, &data_bytes);
 	if (why != NULL && i + 1 == w->seg_count && wal_all_zero(s->map, s->map_bytes))
 		return 1; /* created ahead, the crash came before its header was synced */
