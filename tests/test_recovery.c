@@ -174,7 +174,7 @@ write_round(int r)
 
 	for (int i = 0; i < KEYS; i++) {
 		uint8_t cmd[64];
-		char key[16], value[16];
+		char key[16], value[32];
 
 		snprintf(key, sizeof(key), "k%d", i);
 		value_of(value, sizeof(value), i, r);
@@ -225,7 +225,7 @@ check_round(int r)
 		cr_assert_geq(st.applied, last_ack, "node %d applied %" PRIu64 " < %" PRIu64, n + 1,
 			      st.applied, last_ack);
 		for (int i = 0; i < KEYS; i++) {
-			char key[16], want[16], got[32];
+			char key[16], want[32], got[32];
 			uint32_t len = 0;
 
 			snprintf(key, sizeof(key), "k%d", i);
@@ -455,7 +455,7 @@ write_rounds_fast(int first, int last)
 
 		for (int i = 0; i < KEYS; i++) {
 			uint8_t cmd[64];
-			char key[16], value[16];
+			char key[16], value[32];
 
 			snprintf(key, sizeof(key), "k%d", i);
 			value_of(value, sizeof(value), i, r);

@@ -72,7 +72,7 @@ static const char usage_text[] =
 	"  --seed S             run one seed\n"
 	"  --nodes N            cluster size, 1..7 (default 5)\n"
 	"  --faults LIST        comma list of drop,dup,reorder,partition,oneway,crash,skew,disk,\n"
-	"                       or all, or none (default all)\n"
+	"                       torn,bitflip,eio, or all, or none (default all)\n"
 	"  --ticks N            safety phase length in ticks (default 5000)\n"
 	"  --trace              print every event of the run on stdout (replay a seed)\n"
 	"  --mutation NAME      switch a planted bug on (build with -Dmutations=true)\n"
@@ -524,6 +524,28 @@ kv_summary(const struct opts *o, const struct kv_totals *t)
 	putchar('\n');
 }
 
+/* Adds the disk faults of one world to the sweep's totals. */
+static void
+disk_add(struct rc_sim_stats *t, const struct rc_sim_stats *st)
+{
+	t->torn_writes += st->torn_writes;
+	t->bit_flips += st->bit_flips;
+	t->refused += st->refused;
+	t->write_errors += st->write_errors;
+}
+
+/* Prints the disk faults of a sweep whose fault classes include any of them. */
+static void
+disk_summary(const struct opts *o, const struct rc_sim_stats *t)
+{
+	if (!(o->faults & (RC_SIM_FAULT_TORN | RC_SIM_FAULT_BITFLIP | RC_SIM_FAULT_EIO)))
+		return;
+	printf("disk faults: %" PRIu64 " torn writes, %" PRIu64 " bit flips (%" PRIu64
+	       " restarts refused on a corrupt log: nodes down for good), %" PRIu64
+	       " write errors (EIO)\n",
+	       t->torn_writes, t->bit_flips, t->refused, t->write_errors);
+}
+
 /* Runs the seed range; prints a line per failing seed and the summary. Returns the exit code. */
 static int
 run_seeds(const struct opts *o)
@@ -531,6 +553,7 @@ run_seeds(const struct opts *o)
 	struct rc_sim_config cfg;
 	struct rc_sim *sim = NULL;
 	struct kv_totals kv = { 0 };
+	struct rc_sim_stats disk = { 0 };
 	uint64_t seed;
 
 	for (seed = o->seed_first;; seed++) {
@@ -563,12 +586,14 @@ run_seeds(const struct opts *o)
 		}
 		rc_sim_stats(sim, &st);
 		g_commits += st.acknowledged;
+		disk_add(&disk, &st);
 		if ((o->expect_violation && g_violations > 0) || seed == o->seed_last)
 			break;
 	}
 	rc_sim_destroy(sim);
 	if (o->kv_clients > 0)
 		kv_summary(o, &kv);
+	disk_summary(o, &disk);
 	printf("%" PRIu64 " seeds, %" PRIu64 " violations, %" PRIu64 " commits\n", g_seeds_run,
 	       g_violations, g_commits);
 	if (o->expect_violation) {

@@ -14,7 +14,13 @@
  *                         a committed entry never changes;
  *   commit-monotonic      a node's commit index never goes back during one life;
  *   acknowledged-lost     an acknowledged proposal is missing from a node's committed log;
- *   liveness              (reported by the simulator through rc_checker_fail()).
+ * and, reported by the simulator through rc_checker_fail():
+ *   liveness              no leader, or no progress, once the faults are healed;
+ *   disk-recovery         a restart recovered from the disk image a hard state or entry that
+ *                         the finished writes did not leave there;
+ *   restart               a node refused its own disk (no fault explains it), or the core's
+ *                         rc_raft_init() refused what recovery read;
+ *   persist-contract      an update asked to write entries after a gap in the disk's log.
  */
 #ifndef REPLICORE_SIM_CHECKER_H
 #define REPLICORE_SIM_CHECKER_H

@@ -1,8 +1,9 @@
 /*
  * The deterministic simulator: one event heap ordered by (time, sequence), nodes that are real
  * Raft cores driven through raft.h's caller loop, a network of encoded frames from a fixed pool,
- * a disk per node with a FIFO of pending writes, a client, a fault process and the checkers.
- * Every random choice comes from the world's PRNG in event order; the trace only reads.
+ * a disk per node (a FIFO of pending writes over a byte image of write-ahead log records), a
+ * client, a fault process and the checkers. Every random choice comes from the world's PRNG in
+ * event order; the trace only reads.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,8 +13,10 @@
 
 #include <replicore/assert.h>
 #include <replicore/kv.h>
+#include <replicore/mutation.h>
 #include <replicore/prng.h>
 #include <replicore/raft.h>
+#include <replicore/wal.h>
 #include <replicore/wire.h>
 
 #include "checker.h"
@@ -25,6 +28,12 @@
 /* Pending writes per node, and entries those writes hold; deliveries wait above 3/4 of either. */
 #define SIM_DISK_OPS_MAX 1024u
 #define SIM_DISK_ENTRIES_MAX (1u << 15)
+/* Bytes of a node's disk image: every record a world writes (calloc'd up front; only the pages
+ * written are ever touched). A world that fills it is a sizing error. */
+#define SIM_DISK_IMAGE_BYTES (16u << 20)
+/* Bytes of a SYNC record, and of the ENTRY record of an entry of the sim (8 bytes or none). */
+#define SIM_SYNC_RECORD_BYTES (RC_WAL_RECORD_HEADER_BYTES + RC_WAL_SYNC_PAYLOAD_BYTES)
+#define SIM_ENTRY_RECORD_BYTES_MAX (RC_WAL_RECORD_HEADER_BYTES + 8u)
 /* Events: one per packet, plus ticks, disk, restarts (stale ones die at their time), client,
  * and one poll per key-value client. */
 #define SIM_EVENTS_MAX (SIM_PACKETS_MAX + 64u * RC_NODES_MAX + 16u + RC_SIM_KV_CLIENTS_MAX)
@@ -60,6 +69,13 @@
 _Static_assert(SIM_PROPOSALS_CAP >= RC_SIM_PROPOSALS_MAX + 2 * RC_PROPOSE_ENTRIES_MAX,
 	       "client and scripted proposals fit the proposal table");
 _Static_assert(SIM_DISK_ENTRIES_MAX / 4 >= 4 * RC_MSG_ENTRIES_MAX, "a batch fits the headroom");
+_Static_assert(SIM_SYNC_RECORD_BYTES % RC_WAL_ALIGN == 0 &&
+		       SIM_ENTRY_RECORD_BYTES_MAX % RC_WAL_ALIGN == 0,
+	       "the sim's records need no padding beyond their payload");
+_Static_assert((uint64_t)SIM_DISK_ENTRIES_MAX * SIM_ENTRY_RECORD_BYTES_MAX +
+			       2u * SIM_SYNC_RECORD_BYTES <=
+		       SIM_DISK_IMAGE_BYTES,
+	       "the largest write fits an empty image");
 _Static_assert(SIM_PROPOSALS_CAP >=
 		       RC_SIM_PROPOSALS_MAX + RC_SIM_KV_OPS_MAX + 2 * RC_PROPOSE_ENTRIES_MAX,
 	       "the writes of the key-value clients fit the proposal table too");
@@ -113,7 +129,16 @@ struct sim_disk_op {
 	bool has_hs;
 };
 
+/*
+ * A node's disk. The durable state is image[0..image_bytes): the write-ahead log's records of
+ * every finished write, recovered at each start (disk_recover()). hs, hs_written, last_index and
+ * log are what those writes held, kept beside the image to check each recovery against it.
+ */
 struct sim_disk {
+	uint8_t *image;	      /* [SIM_DISK_IMAGE_BYTES]; zero from image_high on */
+	uint64_t image_bytes; /* end of the last finished write */
+	uint64_t image_high;  /* end of the bytes written (a torn write lands past image_bytes) */
+	bool fail_next;	      /* scripted: the next write to finish fails (EIO) */
 	struct rc_raft_hard_state hs;
 	bool hs_written;
 	uint64_t last_index;
@@ -143,6 +168,8 @@ struct sim_node {
 	uint64_t seed;
 	struct sim_disk disk;
 	bool up;
+	bool dead;	/* refused its corrupt image: down for the rest of the world */
+	bool flipped;	/* a bit of its image flipped since it last started */
 	uint32_t epoch; /* lives so far; a crash starts the next */
 	uint64_t tick_centi;
 	uint32_t tick_period_centi;
@@ -234,6 +261,9 @@ struct sim_params {
 	uint32_t fault_gap_max;
 	uint32_t down_max;
 	uint32_t crash_write_per_million; /* crash a node while a hard-state write is pending */
+	uint32_t torn_per_million;	  /* a crash lands a prefix of the write in progress */
+	uint32_t flip_per_million;	  /* a crash flips a bit of a durable record */
+	uint32_t eio_per_million;	  /* a finished write failed instead (EIO) */
 	uint32_t client_gap_min;
 	uint32_t client_gap_max;
 };
@@ -276,6 +306,7 @@ struct rc_sim {
 	struct rc_raft_entry rx_entries[RC_MSG_ENTRIES_MAX];
 	const uint8_t *rx_payloads[RC_MSG_ENTRIES_MAX];
 	struct rc_raft_entry propose_entries[RC_PROPOSE_ENTRIES_MAX];
+	struct rc_raft_entry *recovered; /* [RC_LOG_ENTRIES_MAX]: the log a recovery read */
 	struct sim_payload_scratch scratch;
 	bool kv_on; /* key-value clients start operations (off once healed) */
 	uint32_t kv_rec_count;
@@ -285,10 +316,13 @@ struct rc_sim {
 };
 
 static const char *const sim_fault_names[] = {
-	"drop", "dup", "reorder", "partition", "oneway", "crash", "skew", "disk",
+	"drop", "dup",	"reorder", "partition", "oneway", "crash",
+	"skew", "disk", "torn",	   "bitflip",	"eio",
 };
 
-_Static_assert(sizeof(sim_fault_names) / sizeof(sim_fault_names[0]) == 8, "one name per class");
+_Static_assert(sizeof(sim_fault_names) / sizeof(sim_fault_names[0]) == RC_SIM_FAULT_CLASSES,
+	       "one name per class");
+_Static_assert(RC_SIM_FAULT_ALL == (1u << RC_SIM_FAULT_CLASSES) - 1, "every class in all");
 
 /* ---- Small helpers ------------------------------------------------------------------------- */
 
@@ -789,7 +823,8 @@ disk_copy_entries(struct rc_sim *s, uint16_t id, struct sim_disk_op *op)
 	d->arena_used += (uint32_t)count;
 }
 
-/* Encodes the update's after-persist messages of node id and chains them to op. */
+/* Encodes the update's after-persist messages of node id and chains them to op, to leave once
+ * op is durable (at once, with the write only issued, under the ack-before-sync mutation). */
 static void
 disk_hold_msgs(struct rc_sim *s, uint16_t id, struct sim_disk_op *op)
 {
@@ -800,6 +835,10 @@ disk_hold_msgs(struct rc_sim *s, uint16_t id, struct sim_disk_op *op)
 
 		if (idx == SIM_NONE)
 			continue;
+		if (RC_MUTATED(RC_MUTATION_ACK_BEFORE_SYNC)) {
+			net_transmit(s, idx, true);
+			continue;
+		}
 		s->packets[idx].next = SIM_NONE;
 		if (op->pkt_tail == SIM_NONE)
 			op->pkt_head = idx;
@@ -853,11 +892,90 @@ disk_free_chain(struct rc_sim *s, uint32_t head)
 	}
 }
 
-/* Applies a finished write to node id's disk image. Returns false on a contract violation. */
+/* True when write op puts records on the disk: entries or a hard state (a write that only holds
+ * frames back behind the earlier ones writes nothing). */
 static bool
-disk_apply(struct rc_sim *s, uint16_t id, const struct sim_disk_op *op)
+disk_op_writes(const struct sim_disk_op *op)
 {
-	struct sim_disk *d = &sim_node(s, id)->disk;
+	return op->has_hs || op->first != 0;
+}
+
+/* Entry i (op->first..op->last) of write op, in the disk's arena. */
+static const struct rc_raft_entry *
+disk_op_entry(const struct sim_disk *d, const struct sim_disk_op *op, uint64_t i)
+{
+	RC_ASSERT(op->first != 0 && i >= op->first && i <= op->last);
+	return &d->arena[(op->arena_pos + i - op->first) % SIM_DISK_ENTRIES_MAX];
+}
+
+/* Bytes of the records write op puts on the disk (see disk_encode()). */
+static uint64_t
+disk_op_bytes(const struct sim_disk *d, const struct sim_disk_op *op)
+{
+	uint64_t bytes = 2u * SIM_SYNC_RECORD_BYTES;
+	uint64_t i;
+
+	for (i = op->first; op->first != 0 && i <= op->last; i++)
+		bytes += rc_wal_record_bytes(disk_op_entry(d, op, i)->bytes);
+	return bytes;
+}
+
+/*
+ * Encodes write op, the next to finish on disk d, at the end of its finished writes
+ * (image_bytes) with the log's own encoders: an ENTRY record per entry (payload: its ref's 8
+ * bytes, as the wire carries it; none for a NOOP), then two identical SYNC records with the hard
+ * state and the log's end after op. Returns the bytes written; *sync_end (may be NULL) gets the
+ * offset, from the write's start, just after the first SYNC record: once the bytes up to there
+ * are on the disk, recovery keeps the write.
+ */
+static uint64_t
+disk_encode(struct sim_disk *d, const struct sim_disk_op *op, uint64_t *sync_end)
+{
+	const struct rc_raft_hard_state *hs = op->has_hs ? &op->hs : &d->hs;
+	uint64_t total = disk_op_bytes(d, op);
+	uint8_t *dst = d->image + d->image_bytes;
+	uint64_t last = d->last_index;
+	uint64_t term = last > 0 ? d->log[last].term : 0;
+	uint64_t bytes = 0;
+	uint64_t i;
+
+	RC_ASSERT(disk_op_writes(op));
+	RC_ASSERT(d->image_bytes + total <= SIM_DISK_IMAGE_BYTES); /* see SIM_DISK_IMAGE_BYTES */
+	for (i = op->first; op->first != 0 && i <= op->last; i++) {
+		const struct rc_raft_entry *e = disk_op_entry(d, op, i);
+		uint8_t payload[8];
+		uint32_t k;
+
+		RC_ASSERT(e->bytes == (e->type == RC_ENTRY_NORMAL ? 8u : 0u));
+		for (k = 0; k < 8; k++)
+			payload[k] = (uint8_t)(e->ref >> (8 * k));
+		bytes += rc_wal_encode_entry(dst + bytes, i, e, payload);
+		last = i;
+		term = e->term;
+	}
+	bytes += rc_wal_encode_sync(dst + bytes, hs, last, term);
+	if (sync_end != NULL)
+		*sync_end = bytes;
+	bytes += rc_wal_encode_sync(dst + bytes, hs, last, term);
+	RC_ASSERT(bytes == total);
+	return bytes;
+}
+
+/* Describes what write op holds for the trace: "hard state, entries 5..7". */
+static void
+disk_op_text(const struct sim_disk_op *op, char *buf, size_t size)
+{
+	if (op->first == 0)
+		snprintf(buf, size, "hard state");
+	else
+		snprintf(buf, size, "%sentries %" PRIu64 "..%" PRIu64,
+			 op->has_hs ? "hard state, " : "", op->first, op->last);
+}
+
+/* Takes write op into what disk d's finished writes hold (hard state, log). */
+static void
+disk_hold(struct sim_disk *d, const struct sim_disk_op *op)
+{
 	uint64_t i;
 
 	if (op->has_hs) {
@@ -865,7 +983,20 @@ disk_apply(struct rc_sim *s, uint16_t id, const struct sim_disk_op *op)
 		d->hs_written = true;
 	}
 	if (op->first == 0)
-		return true;
+		return;
+	RC_ASSERT(op->last < RC_LOG_ENTRIES_MAX);
+	for (i = op->first; i <= op->last; i++)
+		d->log[i] = *disk_op_entry(d, op, i);
+	d->last_index = op->last;
+}
+
+/* A finished write of node id: its records go to the disk image. Returns false on a contract
+ * violation. */
+static bool
+disk_apply(struct rc_sim *s, uint16_t id, const struct sim_disk_op *op)
+{
+	struct sim_disk *d = &sim_node(s, id)->disk;
+
 	if (op->first > d->last_index + 1) {
 		rc_checker_fail(&s->checker,
 				"persist-contract: n%u write of %" PRIu64 "..%" PRIu64
@@ -873,27 +1004,85 @@ disk_apply(struct rc_sim *s, uint16_t id, const struct sim_disk_op *op)
 				id, op->first, op->last, d->last_index);
 		return false;
 	}
-	RC_ASSERT(op->last < RC_LOG_ENTRIES_MAX);
-	for (i = op->first; i <= op->last; i++)
-		d->log[i] = d->arena[(op->arena_pos + i - op->first) % SIM_DISK_ENTRIES_MAX];
-	d->last_index = op->last;
-	d->arena_head = (d->arena_head + (uint32_t)(op->last - op->first + 1)) %
-			SIM_DISK_ENTRIES_MAX;
-	d->arena_used -= (uint32_t)(op->last - op->first + 1);
+	if (disk_op_writes(op)) {
+		RC_ASSERT(d->image_high == d->image_bytes);
+		d->image_bytes += disk_encode(d, op, NULL);
+		d->image_high = d->image_bytes;
+	}
+	disk_hold(d, op);
+	if (op->first != 0) {
+		d->arena_head = (d->arena_head + (uint32_t)(op->last - op->first + 1)) %
+				SIM_DISK_ENTRIES_MAX;
+		d->arena_used -= (uint32_t)(op->last - op->first + 1);
+	}
 	return true;
 }
 
-/* The head write of node id finished: disk image, held frames out, then RC_EVENT_PERSISTED. */
+/* True when taking one more node down leaves the rule of the crash faults: fewer than half the
+ * nodes (rounded up) down before it, the dead ones included. */
+static bool
+sim_may_take_down(const struct rc_sim *s)
+{
+	uint32_t down = 0;
+	uint16_t id;
+
+	for (id = 1; id <= s->node_count; id++)
+		down += s->nodes[id - 1].up ? 0 : 1;
+	return down < (s->node_count + 1u) / 2;
+}
+
+/* True when node id's head write fails instead of finishing: scripted, or a seeded EIO that may
+ * take the node down (else the write simply succeeds). */
+static bool
+disk_write_fails(struct rc_sim *s, uint16_t id)
+{
+	struct sim_disk *d = &sim_node(s, id)->disk;
+
+	if (!disk_op_writes(&d->ops[d->op_head]))
+		return false;
+	if (d->fail_next) {
+		d->fail_next = false;
+		return true;
+	}
+	return s->faults_on && sim_chance(s, s->p.eio_per_million) && sim_may_take_down(s);
+}
+
+static void node_crash(struct rc_sim *s, uint16_t id, bool may_tear);
+
+/* Node id's head write failed (EIO): nothing of it is durable and the node stops at once (it
+ * cannot know what reached the disk); a seeded world restarts it later. */
+static void
+disk_fail_stop(struct rc_sim *s, uint16_t id)
+{
+	const struct sim_disk *d = &sim_node(s, id)->disk;
+	char what[64];
+
+	s->stats.write_errors++;
+	disk_op_text(&d->ops[d->op_head], what, sizeof(what));
+	sim_trace(s, "n%u write of %s failed (EIO): the node stops", id, what);
+	node_crash(s, id, false);
+	if (s->faults_on)
+		sim_schedule(s, s->now + sim_between(s, 20, s->p.down_max), SIM_EV_RESTART, id,
+			     sim_node(s, id)->epoch);
+}
+
+/* The head write of node id finished: disk image, held frames out, then RC_EVENT_PERSISTED (or
+ * it failed, and the node stopped). */
 static void
 disk_complete(struct rc_sim *s, uint16_t id)
 {
 	struct sim_node *n = sim_node(s, id);
 	struct sim_disk *d = &n->disk;
-	struct sim_disk_op op = d->ops[d->op_head];
+	struct sim_disk_op op;
 	struct rc_raft_event ev = { .type = RC_EVENT_PERSISTED };
 	uint32_t idx;
 
 	RC_ASSERT(d->op_count > 0 && n->up);
+	if (disk_write_fails(s, id)) {
+		disk_fail_stop(s, id);
+		return;
+	}
+	op = d->ops[d->op_head];
 	d->op_head = (d->op_head + 1) % SIM_DISK_OPS_MAX;
 	d->op_count--;
 	if (d->op_count > 0)
@@ -937,6 +1126,252 @@ disk_busy(struct rc_sim *s, uint16_t id)
 
 	return d->op_count > SIM_DISK_OPS_MAX * 3 / 4 ||
 	       d->arena_used > SIM_DISK_ENTRIES_MAX * 3 / 4;
+}
+
+/*
+ * A crash tears node id's head write: landed bytes of it (fewer than all) reach the image past
+ * the finished writes, possibly cutting a record; the rest stays zero. When they hold its first
+ * SYNC record whole, recovery will keep the write: it counts as finished from now on.
+ */
+static void
+disk_tear(struct rc_sim *s, uint16_t id, uint64_t landed)
+{
+	struct sim_disk *d = &sim_node(s, id)->disk;
+	const struct sim_disk_op *op = &d->ops[d->op_head];
+	uint64_t sync_end;
+	uint64_t bytes;
+	char what[64];
+
+	RC_ASSERT(d->op_count > 0 && disk_op_writes(op) && d->image_high == d->image_bytes);
+	if (op->first > d->last_index + 1)
+		return; /* a gap: disk_apply() reports it when the write finishes */
+	bytes = disk_encode(d, op, &sync_end);
+	if (landed >= bytes)
+		landed = bytes - 1;
+	memset(d->image + d->image_bytes + landed, 0, bytes - landed);
+	d->image_high = d->image_bytes + landed;
+	s->stats.torn_writes++;
+	disk_op_text(op, what, sizeof(what));
+	sim_trace(s,
+		  "n%u torn write: %" PRIu64 " of the %" PRIu64
+		  " bytes of its write of %s landed%s",
+		  id, landed, bytes, what,
+		  landed >= sync_end ? " (its first SYNC record whole: the write is durable)" : "");
+	if (landed < sync_end)
+		return;
+	d->image_bytes += sync_end;
+	disk_hold(d, op);
+}
+
+/*
+ * Walks the records of disk d's finished writes: returns how many there are, and the offsets of
+ * record k (*at), of the last one (*last) and of the one before it (*prev); UINT64_MAX for each
+ * that does not exist.
+ */
+static uint64_t
+disk_walk(const struct sim_disk *d, uint64_t k, uint64_t *at, uint64_t *last, uint64_t *prev)
+{
+	uint64_t off = 0;
+	uint64_t count = 0;
+
+	*at = *last = *prev = UINT64_MAX;
+	while (off < d->image_bytes) {
+		struct rc_wal_record rec;
+		uint32_t bytes;
+
+		RC_ASSERT(rc_wal_decode(d->image + off, d->image_bytes - off, &rec, &bytes) ==
+			  RC_WAL_OK);
+		if (count++ == k)
+			*at = off;
+		*prev = *last;
+		*last = off;
+		off += bytes;
+	}
+	return count;
+}
+
+/* True when the record at last (the image's last) is a SYNC record without its copy before it:
+ * an earlier recovery dropped the copy, or a torn write landed only its first. */
+static bool
+disk_lone_sync(const struct sim_disk *d, uint64_t last, uint64_t prev)
+{
+	if (d->image[last + 6] != RC_WAL_SYNC)
+		return false;
+	return prev == UINT64_MAX || last - prev != SIM_SYNC_RECORD_BYTES ||
+	       memcmp(d->image + prev, d->image + last, SIM_SYNC_RECORD_BYTES) != 0;
+}
+
+/* Flips bit of byte of node id's image (down) and traces it with what (the record it hits). */
+static void
+disk_flip(struct rc_sim *s, uint16_t id, uint64_t byte, uint8_t bit, const char *what)
+{
+	struct sim_node *n = sim_node(s, id);
+
+	RC_ASSERT(!n->up && !n->dead && byte < n->disk.image_bytes && bit < 8);
+	n->disk.image[byte] ^= (uint8_t)(1u << bit);
+	n->flipped = true;
+	s->stats.bit_flips++;
+	sim_trace(s, "n%u disk: bit %u of byte %" PRIu64 " flipped (%s)", id, bit, byte, what);
+}
+
+/*
+ * Seeded fault at a crash: flips one bit of a durable record of node id's image. The record is
+ * the last (the second SYNC copy of the last write) a quarter of the time, else any; in an ENTRY
+ * record with a payload, the bit is in the payload half the time (a ref a checker compares),
+ * else anywhere in the record. A lone SYNC record at the end is never hit: damage there could
+ * not be told from a write that never finished, and recovery would lose that write.
+ */
+static void
+disk_flip_random(struct rc_sim *s, uint16_t id)
+{
+	const struct sim_disk *d = &sim_node(s, id)->disk;
+	uint64_t at, last, prev, count, k, byte;
+	struct rc_wal_record rec;
+	char what[96];
+	uint32_t bytes;
+	bool lone;
+
+	count = disk_walk(d, UINT64_MAX, &at, &last, &prev);
+	lone = count > 0 && disk_lone_sync(d, last, prev);
+	if (count <= (lone ? 1u : 0u))
+		return;
+	if (!lone && sim_chance(s, 250000))
+		k = count - 1;
+	else
+		k = rc_prng_below(&s->prng, count - (lone ? 1u : 0u));
+	disk_walk(d, k, &at, &last, &prev);
+	RC_ASSERT(rc_wal_decode(d->image + at, d->image_bytes - at, &rec, &bytes) == RC_WAL_OK);
+	if (rec.type == RC_WAL_ENTRY && rec.len > 0 && sim_chance(s, 500000))
+		byte = at + RC_WAL_RECORD_HEADER_BYTES + rc_prng_below(&s->prng, rec.len);
+	else
+		byte = at + rc_prng_below(&s->prng, bytes);
+	snprintf(what, sizeof(what), "%s record %" PRIu64 " of %" PRIu64 ", index %" PRIu64,
+		 rec.type == RC_WAL_ENTRY ? "ENTRY" : "SYNC", k + 1, count, rec.index);
+	disk_flip(s, id, byte, (uint8_t)rc_prng_below(&s->prng, 8), what);
+}
+
+/*
+ * True when node id may hold a flipped image: the other nodes dead or holding one stay below
+ * (nodes - 1) / 2, so that the dead never grow past a minority; and the world's nodes use
+ * pre-vote. Without it a bare majority left alive may never elect: a node that cannot win (its
+ * log behind) and ticks faster (skew) deposes the one that can at every campaign, resetting
+ * its timer before it runs out (the disruption pre-vote exists to stop).
+ */
+static bool
+sim_may_flip(const struct rc_sim *s, uint16_t id)
+{
+	uint32_t count = 0;
+	uint16_t other;
+
+	if (!s->nodes[id - 1].cfg.pre_vote)
+		return false;
+	for (other = 1; other <= s->node_count; other++) {
+		const struct sim_node *n = &s->nodes[other - 1];
+
+		count += other != id && (n->dead || n->flipped) ? 1 : 0;
+	}
+	return count < (s->node_count - 1u) / 2;
+}
+
+/* Where a recovery writes the log it reads. */
+struct sim_recovery {
+	struct rc_raft_entry *log; /* index i at log[i] */
+	uint64_t last;
+};
+
+/* Recovery's entry callback: writes the entry into the recovered log, replacing the tail from
+ * its index on (ref from its 8 payload bytes). Returns false past the log's bound. */
+static bool
+disk_on_entry(void *ctx, const struct rc_wal_record *rec, uint64_t offset)
+{
+	struct sim_recovery *r = ctx;
+	struct rc_raft_entry *e;
+	uint32_t k;
+
+	(void)offset;
+	if (rec->index >= RC_LOG_ENTRIES_MAX)
+		return false;
+	e = &r->log[rec->index];
+	memset(e, 0, sizeof(*e));
+	e->term = rec->term;
+	e->type = rec->entry_type;
+	e->bytes = rec->len;
+	for (k = 0; k < 8 && k < rec->len; k++)
+		e->ref |= (uint64_t)rec->payload[k] << (8 * k);
+	r->last = rec->index;
+	return true;
+}
+
+/*
+ * disk-recovery: what node id recovered (hard state, log 1..last) must be what its finished
+ * writes held. Returns true when it is; reports the first difference as a violation when not.
+ */
+static bool
+disk_check_recovered(struct rc_sim *s, uint16_t id, const struct rc_wal_replay *rp)
+{
+	const struct sim_disk *d = &sim_node(s, id)->disk;
+	uint64_t i;
+
+	if ((rp->syncs > 0) != d->hs_written || rp->hs.term != d->hs.term ||
+	    rp->hs.vote != d->hs.vote || rp->hs.commit != d->hs.commit) {
+		rc_checker_fail(&s->checker,
+				"disk-recovery: n%u recovered term %" PRIu64
+				" vote %u commit %" PRIu64 ", its writes left term %" PRIu64
+				" vote %u commit %" PRIu64,
+				id, rp->hs.term, rp->hs.vote, rp->hs.commit, d->hs.term, d->hs.vote,
+				d->hs.commit);
+		return false;
+	}
+	if (rp->synced_last != d->last_index) {
+		rc_checker_fail(&s->checker,
+				"disk-recovery: n%u recovered log 1..%" PRIu64
+				", its writes left 1..%" PRIu64,
+				id, rp->synced_last, d->last_index);
+		return false;
+	}
+	for (i = 1; i <= d->last_index; i++) {
+		const struct rc_raft_entry *a = &s->recovered[i];
+		const struct rc_raft_entry *b = &d->log[i];
+
+		if (a->term == b->term && a->type == b->type && a->bytes == b->bytes &&
+		    (a->type != RC_ENTRY_NORMAL || a->ref == b->ref))
+			continue;
+		rc_checker_fail(&s->checker,
+				"disk-recovery: n%u recovered t%" PRIu64 " ref %" PRIu64
+				" at index %" PRIu64 ", its writes left t%" PRIu64 " ref %" PRIu64,
+				id, a->term, a->ref, i, b->term, b->ref);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Recovers node id's hard state and log from its image into rp and s->recovered with
+ * rc_wal_recover_image(), and zeroes what recovery dropped (a write that never finished).
+ * Returns 0, or -EBADMSG when the image is corrupt (nothing changed; *res says where and why).
+ */
+static int
+disk_recover(struct rc_sim *s, uint16_t id, struct rc_wal_image_result *res)
+{
+	struct sim_disk *d = &sim_node(s, id)->disk;
+	struct sim_recovery r = { .log = s->recovered, .last = 0 };
+	int rc = rc_wal_recover_image(d->image, d->image_high, disk_on_entry, &r, res);
+
+	RC_ASSERT(rc != -ECANCELED); /* the sim's logs stay far below RC_LOG_ENTRIES_MAX */
+	if (rc != 0)
+		return rc;
+	RC_ASSERT(r.last >= res->replay.synced_last); /* entries past it were dropped */
+	if (res->keep_bytes < d->image_high) {
+		sim_trace(s,
+			  "n%u recovery drops %" PRIu64 " bytes (%" PRIu64
+			  " entries) after its last SYNC record: %s at offset %" PRIu64,
+			  id, d->image_high - res->keep_bytes, res->dropped_entries,
+			  rc_wal_strerror(res->status), res->stop_offset);
+		memset(d->image + res->keep_bytes, 0, d->image_high - res->keep_bytes);
+	}
+	d->image_bytes = res->keep_bytes;
+	d->image_high = res->keep_bytes;
+	return 0;
 }
 
 /* Acknowledges the proposal behind entry e when node id is the leader it was given to, and
@@ -1051,22 +1486,56 @@ node_execute(struct rc_sim *s, uint16_t id)
 	}
 }
 
-/* Creates or re-creates node id's core from its disk. Returns false on a violation. */
+/*
+ * Node id's image is corrupt: after a bit flip, the node refuses it and stays down for good
+ * (dead); without one, the disk's own records are refused, a violation. Returns false on one.
+ */
+static bool
+node_refuse(struct rc_sim *s, uint16_t id, const struct rc_wal_image_result *res)
+{
+	struct sim_node *n = sim_node(s, id);
+
+	if (!n->flipped) {
+		rc_checker_fail(&s->checker,
+				"restart: n%u refused its own disk: offset %" PRIu64
+				": %s, and durable records follow",
+				id, res->stop_offset, rc_wal_strerror(res->status));
+		return false;
+	}
+	n->dead = true;
+	s->stats.refused++;
+	sim_trace(s,
+		  "restart n%u refused: its log is corrupt at offset %" PRIu64
+		  " (%s) and durable records follow; n%u stays down for the rest of the world",
+		  id, res->stop_offset, rc_wal_strerror(res->status), id);
+	return true;
+}
+
+/*
+ * Creates or re-creates node id's core from what recovery reads in its disk image, then checks
+ * its start (checker) and the recovery against the finished writes (disk-recovery). A corrupt
+ * image leaves the node down (node_refuse()). Returns false on a violation.
+ */
 static bool
 node_boot(struct rc_sim *s, uint16_t id)
 {
 	struct sim_node *n = sim_node(s, id);
-	struct sim_disk *d = &n->disk;
+	struct rc_wal_image_result res;
+	const struct rc_wal_replay *rp = &res.replay;
 	int rc;
 
+	RC_ASSERT(!n->up && !n->dead);
+	if (disk_recover(s, id, &res) != 0)
+		return node_refuse(s, id, &res);
+	n->flipped = false;
 	n->cfg.seed = n->seed + (uint64_t)n->epoch * 0x9e3779b97f4a7c15ull;
-	rc = rc_raft_init(n->raft, &n->cfg, d->hs_written ? &d->hs : NULL,
-			  d->last_index > 0 ? &d->log[1] : NULL, 1, d->last_index);
+	rc = rc_raft_init(n->raft, &n->cfg, rp->syncs > 0 ? &rp->hs : NULL,
+			  rp->synced_last > 0 ? &s->recovered[1] : NULL, 1, rp->synced_last);
 	if (rc != 0) {
 		rc_checker_fail(&s->checker,
 				"restart: n%u refused its own disk (rc_raft_init %d): term %" PRIu64
 				" vote %u log 1..%" PRIu64,
-				id, rc, d->hs.term, d->hs.vote, d->last_index);
+				id, rc, rp->hs.term, rp->hs.vote, rp->synced_last);
 		return false;
 	}
 	n->up = true;
@@ -1079,28 +1548,71 @@ node_boot(struct rc_sim *s, uint16_t id)
 	n->seen_term = n->raft->term;
 	n->seen_commit = n->raft->commit;
 	rc_checker_on_start(&s->checker, id);
-	return !s->checker.violated;
+	return !s->checker.violated && disk_check_recovered(s, id, rp);
 }
 
 /* ---- Faults, client and clock -------------------------------------------------------------- */
+
+/*
+ * Crashes node id (up): volatile state, pending writes and their frames are lost. In a seeded
+ * world the crash may tear the write in progress (may_tear: not when it failed) and flip a bit
+ * of a durable record.
+ */
+static void
+node_crash(struct rc_sim *s, uint16_t id, bool may_tear)
+{
+	struct sim_node *n = sim_node(s, id);
+	struct sim_disk *d = &n->disk;
+
+	RC_ASSERT(n->up);
+	sim_trace(s, "crash n%u (t%" PRIu64 " %s, disk log %" PRIu64 ", %u writes lost)", id,
+		  n->raft->term, rc_raft_role_name(n->raft->role), d->last_index, d->op_count);
+	if (may_tear && s->faults_on && d->op_count > 0 && disk_op_writes(&d->ops[d->op_head]) &&
+	    sim_chance(s, s->p.torn_per_million))
+		disk_tear(s, id, sim_between(s, 1, disk_op_bytes(d, &d->ops[d->op_head]) - 1));
+	n->up = false;
+	n->epoch++;
+	if (s->faults_on && sim_chance(s, s->p.flip_per_million) && sim_may_flip(s, id))
+		disk_flip_random(s, id);
+	disk_lose_pending(s, id);
+	kv_on_crash(s, id);
+	rc_checker_on_crash(&s->checker, id);
+	s->stats.crashes++;
+}
 
 /* Crashes node id: volatile state, pending writes and their frames are lost. */
 void
 rc_sim_crash(struct rc_sim *s, uint16_t id)
 {
-	struct sim_node *n = sim_node(s, id);
+	if (sim_node(s, id)->up)
+		node_crash(s, id, true);
+}
 
-	if (!n->up)
+/* Crashes node id with landed bytes of its write in progress on the disk; see sim.h. */
+void
+rc_sim_crash_torn(struct rc_sim *s, uint16_t id, uint64_t landed)
+{
+	struct sim_disk *d = &sim_node(s, id)->disk;
+
+	if (!sim_node(s, id)->up)
 		return;
-	sim_trace(s, "crash n%u (t%" PRIu64 " %s, disk log %" PRIu64 ", %u writes lost)", id,
-		  n->raft->term, rc_raft_role_name(n->raft->role), n->disk.last_index,
-		  n->disk.op_count);
-	n->up = false;
-	n->epoch++;
-	disk_lose_pending(s, id);
-	kv_on_crash(s, id);
-	rc_checker_on_crash(&s->checker, id);
-	s->stats.crashes++;
+	if (d->op_count > 0 && disk_op_writes(&d->ops[d->op_head]))
+		disk_tear(s, id, landed);
+	node_crash(s, id, false);
+}
+
+/* Flips a bit of node id's image (down); see sim.h. */
+void
+rc_sim_disk_flip(struct rc_sim *s, uint16_t id, uint64_t byte, uint8_t bit)
+{
+	disk_flip(s, id, byte, bit, "scripted");
+}
+
+/* The next write of node id to finish fails; see sim.h. */
+void
+rc_sim_disk_fail_next(struct rc_sim *s, uint16_t id)
+{
+	sim_node(s, id)->disk.fail_next = true;
 }
 
 /* Restarts node id from its disk. Returns false on a violation. */
@@ -1109,10 +1621,12 @@ rc_sim_restart(struct rc_sim *s, uint16_t id)
 {
 	struct sim_node *n = sim_node(s, id);
 
-	if (n->up)
+	if (n->up || n->dead)
 		return !s->checker.violated;
 	if (!node_boot(s, id))
 		return false;
+	if (n->dead)
+		return true;
 	sim_trace(s, "restart n%u (t%" PRIu64 " vote %u, log %" PRIu64 ", commit %" PRIu64 ")", id,
 		  n->raft->term, n->raft->vote, n->raft->last_index, n->raft->commit);
 	return true;
@@ -1603,18 +2117,6 @@ kv_start_clients(struct rc_sim *s)
 	}
 }
 
-/* Nodes that are down now. */
-static uint32_t
-sim_down_count(const struct rc_sim *s)
-{
-	uint32_t count = 0;
-	uint16_t id;
-
-	for (id = 1; id <= s->node_count; id++)
-		count += s->nodes[id - 1].up ? 0 : 1;
-	return count;
-}
-
 /* Seeded fault: heal the partition, or split the cluster (often isolating the leader). */
 static void
 sim_fault_partition(struct rc_sim *s)
@@ -1668,13 +2170,14 @@ sim_fault_oneway(struct rc_sim *s)
 	rc_sim_cut(s, from, to);
 }
 
-/* Crashes node id (up) unless too many are down, and schedules its restart. */
+/* Crashes node id (up) unless too many are down (sim_may_take_down()), and schedules its
+ * restart. */
 static void
 sim_crash_for_a_while(struct rc_sim *s, uint16_t id)
 {
 	uint64_t down = sim_between(s, 20, s->p.down_max);
 
-	if (sim_down_count(s) >= (s->node_count + 1u) / 2 || !sim_node(s, id)->up)
+	if (!sim_may_take_down(s) || !sim_node(s, id)->up)
 		return;
 	rc_sim_crash(s, id);
 	sim_schedule(s, s->now + down, SIM_EV_RESTART, id, sim_node(s, id)->epoch);
@@ -1873,6 +2376,13 @@ sim_draw_params(struct rc_sim *s)
 		p->crash_write_per_million = (uint32_t)sim_between(s, 0, 20000);
 	p->client_gap_min = (uint32_t)sim_between(s, 2, 40);
 	p->client_gap_max = p->client_gap_min + (uint32_t)sim_between(s, 0, 200);
+	/* Disk faults last, so that worlds without them draw as before. */
+	if (f & RC_SIM_FAULT_TORN)
+		p->torn_per_million = (uint32_t)sim_between(s, 0, 1000000);
+	if ((f & RC_SIM_FAULT_BITFLIP) && sim_chance(s, 300000))
+		p->flip_per_million = (uint32_t)sim_between(s, 20000, 300000);
+	if ((f & RC_SIM_FAULT_EIO) && sim_chance(s, 300000))
+		p->eio_per_million = (uint32_t)sim_between(s, 1, 500);
 }
 
 /* Draws the Raft configuration shared by the world's nodes, honouring the overrides; lease reads
@@ -1949,6 +2459,10 @@ sim_clear_node(struct rc_sim *s, uint16_t id)
 {
 	struct sim_node *n = sim_node(s, id);
 
+	memset(n->disk.image, 0, n->disk.image_high);
+	n->disk.image_bytes = 0;
+	n->disk.image_high = 0;
+	n->disk.fail_next = false;
 	memset(&n->disk.hs, 0, sizeof(n->disk.hs));
 	n->disk.hs_written = false;
 	n->disk.last_index = 0;
@@ -1958,6 +2472,8 @@ sim_clear_node(struct rc_sim *s, uint16_t id)
 	n->disk.arena_used = 0;
 	n->disk.last_done = 0;
 	n->up = false;
+	n->dead = false;
+	n->flipped = false;
 	n->epoch = 0;
 	n->frame_seq = 0;
 	n->applied_index = 0;
@@ -1975,9 +2491,10 @@ sim_alloc_nodes(struct rc_sim *s, uint16_t count)
 		n->disk.log = calloc(RC_LOG_ENTRIES_MAX, sizeof(n->disk.log[0]));
 		n->disk.ops = calloc(SIM_DISK_OPS_MAX, sizeof(n->disk.ops[0]));
 		n->disk.arena = calloc(SIM_DISK_ENTRIES_MAX, sizeof(n->disk.arena[0]));
+		n->disk.image = calloc(SIM_DISK_IMAGE_BYTES, 1);
 		s->nodes_allocated++;
 		if (n->raft == NULL || n->disk.log == NULL || n->disk.ops == NULL ||
-		    n->disk.arena == NULL)
+		    n->disk.arena == NULL || n->disk.image == NULL)
 			return -ENOMEM;
 	}
 	return 0;
@@ -2014,6 +2531,12 @@ sim_trace_world(struct rc_sim *s)
 		  s->p.delay_min, s->p.delay_max, s->p.reorder ? " reordered" : " fifo",
 		  s->p.tail_per_million / 1e4, s->p.tail_max, s->p.drop_per_million / 1e4,
 		  s->p.dup_per_million / 1e4);
+	if (s->p.torn_per_million + s->p.flip_per_million + s->p.eio_per_million > 0)
+		sim_trace(s,
+			  "world disks: torn writes at %.1f%% of crashes, bit flips at %.1f%%, EIO "
+			  "at %.3f%% of writes",
+			  s->p.torn_per_million / 1e4, s->p.flip_per_million / 1e4,
+			  s->p.eio_per_million / 1e4);
 	if (w->lease_reads)
 		sim_trace(s, "world leases: drift %u ticks (skew model needs %u), lease %u ticks",
 			  w->lease_drift_ticks, rc_sim_lease_drift_ticks(&s->cfg),
@@ -2164,8 +2687,10 @@ rc_sim_create(const struct rc_sim_config *c)
 	s->frames = calloc(SIM_PACKETS_MAX, SIM_FRAME_BYTES);
 	s->proposals = calloc(SIM_PROPOSALS_CAP, sizeof(s->proposals[0]));
 	s->kv_recs = calloc(RC_SIM_KV_OPS_MAX, sizeof(s->kv_recs[0]));
+	s->recovered = calloc(RC_LOG_ENTRIES_MAX, sizeof(s->recovered[0]));
 	if (s->heap == NULL || s->packets == NULL || s->frames == NULL || s->proposals == NULL ||
-	    s->kv_recs == NULL || rc_checker_init(&s->checker) != 0 || rc_sim_reset(s, c) != 0) {
+	    s->kv_recs == NULL || s->recovered == NULL || rc_checker_init(&s->checker) != 0 ||
+	    rc_sim_reset(s, c) != 0) {
 		rc_sim_destroy(s);
 		return NULL;
 	}
@@ -2185,6 +2710,7 @@ rc_sim_destroy(struct rc_sim *s)
 		free(s->nodes[i].disk.log);
 		free(s->nodes[i].disk.ops);
 		free(s->nodes[i].disk.arena);
+		free(s->nodes[i].disk.image);
 	}
 	rc_checker_fini(&s->checker);
 	free(s->heap);
@@ -2192,6 +2718,7 @@ rc_sim_destroy(struct rc_sim *s)
 	free(s->frames);
 	free(s->proposals);
 	free(s->kv_recs);
+	free(s->recovered);
 	free(s);
 }
 
@@ -2351,7 +2878,8 @@ rc_sim_campaign(struct rc_sim *s, uint16_t id)
 
 /* ---- The seed-sweep run -------------------------------------------------------------------- */
 
-/* Ends the faults: network healed, crashed nodes restarted, no drops, moderate delays. */
+/* Ends the faults: network healed, crashed nodes restarted (the dead stay down), no drops,
+ * moderate delays. */
 static void
 sim_heal_all(struct rc_sim *s)
 {
@@ -2381,14 +2909,25 @@ struct sim_live {
 	uint32_t first_ref;
 };
 
+/* The ids (bit id set) of the nodes not dead. */
+static uint32_t
+sim_alive_mask(const struct rc_sim *s)
+{
+	uint32_t mask = 0;
+	uint16_t id;
+
+	for (id = 1; id <= s->node_count; id++)
+		mask |= s->nodes[id - 1].dead ? 0 : 1u << id;
+	return mask;
+}
+
 /* Predicate: a liveness probe was acknowledged (committed and applied by its leader) and every
- * node applied every acknowledged proposal. */
+ * node not dead applied every acknowledged proposal. */
 static bool
 sim_live_done(struct rc_sim *s, void *ctx)
 {
 	const struct sim_live *live = ctx;
-	struct sim_applied_goal g = { .index = s->acked_index_max,
-				      .id_mask = ((1u << s->node_count) - 1) << 1 };
+	struct sim_applied_goal g = { .index = s->acked_index_max, .id_mask = sim_alive_mask(s) };
 	uint32_t ref;
 
 	for (ref = live->first_ref; ref <= s->proposal_count; ref++) {
@@ -2431,11 +2970,12 @@ static void
 sim_live_fail(struct rc_sim *s, uint64_t window, bool had_leader, bool stalled)
 {
 	uint16_t leader = rc_sim_leader(s);
-	uint16_t low = 1;
+	uint16_t low = 0;
 	uint16_t id;
 
-	for (id = 2; id <= s->node_count; id++) {
-		if (sim_node(s, id)->applied_index < sim_node(s, low)->applied_index)
+	for (id = 1; id <= s->node_count; id++) {
+		if (!sim_node(s, id)->dead &&
+		    (low == 0 || sim_node(s, id)->applied_index < sim_node(s, low)->applied_index))
 			low = id;
 	}
 	if (!had_leader) {
@@ -2460,9 +3000,10 @@ sim_live_fail(struct rc_sim *s, uint64_t window, bool had_leader, bool stalled)
 /*
  * Liveness: once healed, the cluster must have a leader within SIM_LIVENESS_TIMEOUTS election
  * timeouts, then commit a fresh proposal (proposed again whenever leadership moves) and apply it
- * with every acknowledged one on every node. Nodes far behind may need long (one entry a round
- * trip when messages carry one), so past the first window it is enough that the commit and
- * applied indexes grow in every window; a window without progress is a violation.
+ * with every acknowledged one on every node not dead (a minority at most). Nodes far behind may
+ * need long (one entry a round trip when messages carry one), so past the first window it is
+ * enough that the commit and applied indexes grow in every window; a window without progress is
+ * a violation.
  */
 static void
 sim_liveness(struct rc_sim *s)
@@ -2574,6 +3115,21 @@ rc_sim_disk_last_index(const struct rc_sim *s, uint16_t id)
 {
 	RC_ASSERT(id >= 1 && id <= s->node_count);
 	return s->nodes[id - 1].disk.last_index;
+}
+
+const uint8_t *
+rc_sim_disk_image(const struct rc_sim *s, uint16_t id, uint64_t *bytes)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	*bytes = s->nodes[id - 1].disk.image_bytes;
+	return s->nodes[id - 1].disk.image;
+}
+
+bool
+rc_sim_is_dead(const struct rc_sim *s, uint16_t id)
+{
+	RC_ASSERT(id >= 1 && id <= s->node_count);
+	return s->nodes[id - 1].dead;
 }
 
 /* True when nodes a and b hold the same entries (NOOP refs ignored). */
@@ -2730,7 +3286,7 @@ rc_sim_fault_name(uint32_t f)
 {
 	uint32_t i;
 
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < RC_SIM_FAULT_CLASSES; i++) {
 		if (f == 1u << i)
 			return sim_fault_names[i];
 	}
@@ -2752,12 +3308,12 @@ rc_sim_faults_parse(const char *list, uint32_t *mask)
 		size_t len = strcspn(p, ",");
 		uint32_t i;
 
-		for (i = 0; i < 8; i++) {
+		for (i = 0; i < RC_SIM_FAULT_CLASSES; i++) {
 			if (strlen(sim_fault_names[i]) == len &&
 			    strncmp(p, sim_fault_names[i], len) == 0)
 				break;
 		}
-		if (i == 8)
+		if (i == RC_SIM_FAULT_CLASSES)
 			return -1;
 		m |= 1u << i;
 		p += len;

@@ -25,6 +25,20 @@
  * GETs ask with RC_READ_LEASE: a leader inside its lease answers at once, else the core falls
  * back to a ReadIndex round. The lease's drift bound comes from the skew model below
  * (rc_sim_lease_drift_ticks()).
+ *
+ * Each node's disk is a byte image in the write-ahead log's format (wal.h), one in-memory
+ * segment: a write that finishes appends its ENTRY records and two SYNC records carrying the hard
+ * state, made by the real encoders, and a restart recovers the hard state and log it hands to
+ * rc_raft_init() from the image with rc_wal_recover_image(), then checks them against what the
+ * finished writes held (disk-recovery). Disk faults: a crash loses the writes not finished
+ * (RC_SIM_FAULT_CRASH); with RC_SIM_FAULT_TORN it lands a random prefix of the first of them
+ * (recovery keeps it only when its first SYNC record landed whole: it then counts as finished);
+ * with RC_SIM_FAULT_BITFLIP it flips one bit of a durable record, and the restart either refuses
+ * the corrupt log, leaving the node dead (down for the rest of the world), or, when only the
+ * last SYNC copy was hit, loses nothing; with RC_SIM_FAULT_EIO a write fails and the node stops
+ * at once (fail-stop), to restart later from what is durable. Flips are drawn only while the
+ * nodes dead or holding a flipped image stay a minority, and only in worlds whose nodes use
+ * pre-vote (without it, a bare majority left alive can fail to elect under tick skew).
  */
 #ifndef REPLICORE_SIM_H
 #define REPLICORE_SIM_H
@@ -70,8 +84,14 @@ enum rc_sim_fault {
 	RC_SIM_FAULT_CRASH = 1u << 5,	  /* crash and restart from disk */
 	RC_SIM_FAULT_SKEW = 1u << 6,	  /* tick period per node within +-25% (see above) */
 	RC_SIM_FAULT_DISK = 1u << 7,	  /* slow and variable disk latency */
-	RC_SIM_FAULT_ALL = (1u << 8) - 1,
+	RC_SIM_FAULT_TORN = 1u << 8,	  /* a crash lands a prefix of the write in progress */
+	RC_SIM_FAULT_BITFLIP = 1u << 9,	  /* a crash flips a bit of a durable record */
+	RC_SIM_FAULT_EIO = 1u << 10,	  /* a write fails: the node stops, restarts later */
+	RC_SIM_FAULT_ALL = (1u << 11) - 1,
 };
+
+/* Fault classes, one bit each. */
+#define RC_SIM_FAULT_CLASSES 11u
 
 /* Name of one fault class bit ("drop", ...), NULL when f is not a single class. */
 const char *rc_sim_fault_name(uint32_t f);
@@ -120,7 +140,11 @@ struct rc_sim_stats {
 	uint64_t proposed;     /* entries the leaders accepted */
 	uint64_t acknowledged; /* proposals applied by the leader they were given to */
 	uint64_t crashes;
-	uint64_t elections; /* leaders seen (one per term at most) */
+	uint64_t elections;    /* leaders seen (one per term at most) */
+	uint64_t torn_writes;  /* crashes that landed part of a write */
+	uint64_t bit_flips;    /* bits flipped in durable records */
+	uint64_t refused;      /* restarts refused on a corrupt log: nodes dead for good */
+	uint64_t write_errors; /* writes that failed (EIO), each stopping its node */
 };
 
 struct rc_sim;
@@ -136,7 +160,8 @@ void rc_sim_config_default(struct rc_sim_config *c, uint64_t seed, uint16_t node
  */
 uint32_t rc_sim_lease_drift_ticks(const struct rc_sim_config *c);
 
-/* Allocates a world (about 4 MB per node, 18 MB of packet pool) and starts it from *c.
+/* Allocates a world (about 4 MB per node and a disk image of up to 16 MB per node, pages
+ * taken as written; 18 MB of packet pool) and starts it from *c.
  * Returns NULL when memory runs out or *c is out of bounds. */
 struct rc_sim *rc_sim_create(const struct rc_sim_config *c);
 
@@ -189,8 +214,23 @@ void rc_sim_heal(struct rc_sim *s);
 
 /* Crashes node id: it loses volatile state, unsynced writes and the messages waiting on them. */
 void rc_sim_crash(struct rc_sim *s, uint16_t id);
-/* Restarts node id from its disk with rc_raft_init(). Returns false on a violation. */
+/*
+ * Restarts node id from its disk image with rc_raft_init(). A corrupt image after a bit flip is
+ * refused: the node stays down for good (rc_sim_is_dead()). Returns false on a violation (a
+ * corrupt image without a flip, a recovered state that differs from what was written, ...).
+ */
 bool rc_sim_restart(struct rc_sim *s, uint16_t id);
+
+/*
+ * Crashes node id (up) while the first of its pending writes is in progress: landed bytes of
+ * it (fewer than its size) reach the disk image, the rest of it and the later writes are lost.
+ * Without a pending write this is rc_sim_crash().
+ */
+void rc_sim_crash_torn(struct rc_sim *s, uint16_t id, uint64_t landed);
+/* Flips bit (0..7) of byte (below the durable bytes) of the disk image of node id (down). */
+void rc_sim_disk_flip(struct rc_sim *s, uint16_t id, uint64_t byte, uint8_t bit);
+/* The next write of node id to finish fails with EIO: the node stops (restart it by hand). */
+void rc_sim_disk_fail_next(struct rc_sim *s, uint16_t id);
 
 /*
  * Proposes count (1..RC_PROPOSE_ENTRIES_MAX) fresh entries to the current leader (see
@@ -218,6 +258,10 @@ uint64_t rc_sim_applied_index(const struct rc_sim *s, uint16_t id);
 uint64_t rc_sim_applied_count(const struct rc_sim *s, uint16_t id);
 /* Last index on node id's disk. */
 uint64_t rc_sim_disk_last_index(const struct rc_sim *s, uint16_t id);
+/* Node id's disk image: its durable bytes (*bytes of them) in the write-ahead log's format. */
+const uint8_t *rc_sim_disk_image(const struct rc_sim *s, uint16_t id, uint64_t *bytes);
+/* True when node id refused its corrupt disk: it stays down for the rest of the world. */
+bool rc_sim_is_dead(const struct rc_sim *s, uint16_t id);
 /* True when nodes a and b hold the same entries 1..max(last_index). */
 bool rc_sim_logs_equal(const struct rc_sim *s, uint16_t a, uint16_t b);
 /* The first violation's one-line description ("election-safety: ..."), NULL when none. */

@@ -14,6 +14,8 @@ static const char *const mutation_names[RC_MUTATION_COUNT] = {
 	[RC_MUTATION_ACCEPT_STALE_TERM] = "accept-stale-term",
 	[RC_MUTATION_FORGET_VOTE_ON_RESTART] = "forget-vote-on-restart",
 	[RC_MUTATION_COMMIT_PAST_DURABLE] = "commit-past-durable",
+	[RC_MUTATION_ACK_BEFORE_SYNC] = "ack-before-sync",
+	[RC_MUTATION_IGNORE_CRC] = "ignore-crc",
 };
 
 #ifdef RC_MUTATIONS

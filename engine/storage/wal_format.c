@@ -356,10 +356,10 @@ rc_wal_strerror(enum rc_wal_status s)
 /* One pass of rc_wal_recover_image() over the records. */
 struct wal_image_pass {
 	struct rc_wal_replay rp;
-	enum rc_wal_status failed; /* a record out of sequence stopped the pass; OK: none did */
+	struct rc_wal_replay at_sync; /* rp as the last SYNC record left it */
+	enum rc_wal_status failed;    /* a record out of sequence stopped the pass; OK: none did */
 	uint64_t failed_offset;
-	uint64_t entries_at_sync;  /* rp.entries at the last SYNC record */
-	rc_wal_record_fn on_entry; /* the second pass hands ENTRY records to the caller */
+	rc_wal_record_fn on_entry; /* the caller's, or NULL */
 	void *ctx;
 	bool cancelled; /* on_entry returned false */
 };
@@ -378,7 +378,7 @@ wal_image_record(void *arg, const struct rc_wal_record *rec, uint64_t offset)
 		return false;
 	}
 	if (rec->type == RC_WAL_SYNC)
-		p->entries_at_sync = p->rp.entries;
+		p->at_sync = p->rp;
 	if (rec->type == RC_WAL_ENTRY && p->on_entry != NULL && !p->on_entry(p->ctx, rec, offset)) {
 		p->cancelled = true;
 		return false;
@@ -386,12 +386,25 @@ wal_image_record(void *arg, const struct rc_wal_record *rec, uint64_t offset)
 	return true;
 }
 
+/* Scans data[0..len) with a fresh replay, handing entries to on_entry. */
+static void
+wal_image_pass(struct wal_image_pass *p, const uint8_t *data, size_t len, rc_wal_record_fn on_entry,
+	       void *ctx, struct rc_wal_scan *scan)
+{
+	memset(p, 0, sizeof(*p));
+	rc_wal_replay_init(&p->rp);
+	p->at_sync = p->rp;
+	p->on_entry = on_entry;
+	p->ctx = ctx;
+	rc_wal_scan(data, len, wal_image_record, p, scan);
+}
+
 /*
- * Recovers one buffer; see wal.h. First pass: scan and replay everything to find where the valid
- * records stop and the end of the last valid SYNC, and refuse when a valid SYNC follows the stop.
- * Second pass: replay again only up to that SYNC, handing the entries to the caller, so that an
- * entry a dropped write replaced is reported as the log keeps it. Returns 0, -EBADMSG or
- * -ECANCELED.
+ * Recovers one buffer; see wal.h. One pass scans and replays everything, handing the entries to
+ * the caller as it goes, and finds where the valid records stop and the end of the last valid
+ * SYNC; a valid SYNC after the stop is corruption. A second pass, up to the cut only, is needed
+ * only when an entry past the cut replaced one before it: the caller's log must then be rebuilt.
+ * Returns 0, -EBADMSG or -ECANCELED.
  */
 int
 rc_wal_recover_image(const uint8_t *data, size_t len, rc_wal_record_fn on_entry, void *ctx,
@@ -401,29 +414,27 @@ rc_wal_recover_image(const uint8_t *data, size_t len, rc_wal_record_fn on_entry,
 	struct rc_wal_scan scan;
 
 	memset(out, 0, sizeof(*out));
-	memset(&p, 0, sizeof(p));
-	rc_wal_replay_init(&p.rp);
-	rc_wal_scan(data, len, wal_image_record, &p, &scan);
+	wal_image_pass(&p, data, len, on_entry, ctx, &scan);
+	if (p.cancelled)
+		return -ECANCELED;
 	out->status = p.failed != RC_WAL_OK ? p.failed : scan.status;
 	out->stop_offset = p.failed != RC_WAL_OK ? p.failed_offset : scan.stop_offset;
 	out->keep_bytes = scan.last_sync_end;
-	out->dropped_entries = p.rp.entries - p.entries_at_sync;
+	out->dropped_entries = p.rp.entries - p.at_sync.entries;
 	RC_ASSERT(out->keep_bytes <= out->stop_offset);
 	if (out->status != RC_WAL_OK &&
 	    rc_wal_sync_after(data, len, out->stop_offset + RC_WAL_ALIGN)) {
 		out->corrupt = true;
 		return -EBADMSG;
 	}
-	memset(&p, 0, sizeof(p));
-	rc_wal_replay_init(&p.rp);
-	p.on_entry = on_entry;
-	p.ctx = ctx;
-	rc_wal_scan(data, out->keep_bytes, wal_image_record, &p, &scan);
+	out->replay = p.at_sync;
+	if (p.rp.truncations == p.at_sync.truncations)
+		return 0;
+	wal_image_pass(&p, data, out->keep_bytes, on_entry, ctx, &scan);
 	if (p.cancelled)
 		return -ECANCELED;
 	/* Everything before the cut was valid and in sequence in the first pass. */
 	RC_ASSERT(p.failed == RC_WAL_OK && scan.status == RC_WAL_OK &&
-		  scan.last_sync_end == out->keep_bytes);
-	out->replay = p.rp;
+		  scan.last_sync_end == out->keep_bytes && p.rp.entries == out->replay.entries);
 	return 0;
 }

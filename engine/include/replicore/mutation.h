@@ -16,6 +16,9 @@ enum rc_mutation {
 	RC_MUTATION_ACCEPT_STALE_TERM,	     /* accept AppendEntries from an older term */
 	RC_MUTATION_FORGET_VOTE_ON_RESTART,  /* drop the stored vote when restarting */
 	RC_MUTATION_COMMIT_PAST_DURABLE,     /* leader counts entries it has not made durable */
+	RC_MUTATION_ACK_BEFORE_SYNC,	     /* the simulator's disk sends acks and votes when it
+					      * issues a write, not when it is durable */
+	RC_MUTATION_IGNORE_CRC,		     /* the log's decoder skips the CRC32C comparison */
 	RC_MUTATION_COUNT
 };
 

@@ -179,13 +179,16 @@ struct rc_wal_image_result {
  * Recovers the log a single buffer of records holds (the simulator's disk image; the runtime's
  * rc_wal_open() applies the same rule over several segment files): decodes and replays records
  * from offset 0 until the data's end, a ROLL record, zeroes, damage or a record out of sequence;
- * keeps what the last valid SYNC record closes. When valid records stop before the data's end
- * and a valid SYNC record lies anywhere after the stop, durable data is damaged: returns
- * -EBADMSG with out->corrupt set, status and stop_offset naming the damage, and on_entry never
- * called. Otherwise calls on_entry (may be NULL) for every ENTRY record before the cut, in order
- * (an index at or below the previous one replaces the tail from there), fills *out and returns
- * 0; -ECANCELED when on_entry returned false (out is then partial). The caller drops (zeroes)
- * data[keep_bytes..len) before writing after it.
+ * keeps what the last valid SYNC record closes. Calls on_entry (may be NULL) for each ENTRY
+ * record as it reads it, in order: an index at or below the previous one replaces the tail from
+ * there. Entries past out->replay.synced_last are not part of the recovered log (a write that
+ * never finished); when one of them replaced an entry the last SYNC covers, the entries up to
+ * the cut are handed over once more from the buffer's start (index 1 again: the whole tail
+ * replaced). When valid records stop before the data's end and a valid SYNC record lies anywhere
+ * after the stop, durable data is damaged: returns -EBADMSG with out->corrupt set, status and
+ * stop_offset naming the damage, and what on_entry got means nothing. Otherwise fills *out and
+ * returns 0; -ECANCELED when on_entry returned false (out is then partial). The caller drops
+ * (zeroes) data[keep_bytes..len) before writing after it.
  */
 int rc_wal_recover_image(const uint8_t *data, size_t len, rc_wal_record_fn on_entry, void *ctx,
 			 struct rc_wal_image_result *out);
