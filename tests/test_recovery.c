@@ -17,6 +17,7 @@
 #include <criterion/criterion.h>
 
 #include <replicore/kv.h>
+#include <replicore/mutation.h>
 #include <replicore/node.h>
 #include <replicore/rcu.h>
 #include <replicore/wal.h>
@@ -197,6 +198,40 @@ write_round(int r)
 	cr_assert_eq(acked, want, "%" PRIu64 " of %" PRIu64 " acknowledged", acked, want);
 }
 
+/*
+ * Waits until every live node applied the same index; returns true when their tables' digests
+ * of applied commands agree (a replica that skipped or doubled an entry differs forever).
+ */
+static bool
+digests_agree(void)
+{
+	uint64_t applied[NODES];
+	bool same = false;
+
+	for (int t = 0; t < 500 && !same; t++) {
+		same = true;
+		for (int i = 0; i < NODES; i++) {
+			struct rc_node_status st;
+
+			if (nodes[i] == NULL)
+				continue;
+			rc_node_status(nodes[i], &st);
+			applied[i] = st.applied;
+			for (int j = 0; j < i; j++)
+				same &= nodes[j] == NULL || applied[j] == applied[i];
+		}
+		if (!same)
+			poll_for(10);
+	}
+	cr_assert(same, "the nodes did not settle on one applied index");
+	for (int i = 1; i < NODES; i++)
+		for (int j = 0; j < i; j++)
+			if (nodes[i] != NULL && nodes[j] != NULL &&
+			    rc_kv_digest(kvs[i]) != rc_kv_digest(kvs[j]))
+				return false;
+	return true;
+}
+
 /* Waits until every live node applied last_ack, then checks every key holds round r's value. */
 static void
 check_round(int r)
@@ -237,6 +272,7 @@ check_round(int r)
 				  "node %d: %s = %.*s, want %s", n + 1, key, (int)len, got, want);
 		}
 	}
+	cr_assert(digests_agree(), "the replicas' state machines diverged");
 }
 
 Test(recovery, a_whole_cluster_restarts_with_every_acknowledged_write)
@@ -475,10 +511,13 @@ write_rounds_fast(int first, int last)
 	failed = 0;
 }
 
-Test(recovery, a_follower_far_behind_catches_up_through_install_snapshot, .timeout = 120)
+/*
+ * A follower far behind the leader's log comes back while the leader commits; returns the index
+ * of the last round written.
+ */
+static int
+far_behind_follower(int *leader, int *follower)
 {
-	snap_every = 50000;
-	cluster_up();
 	write_round(1);
 	int l = wait_leader(), f = (l + 1) % NODES;
 
@@ -486,11 +525,40 @@ Test(recovery, a_follower_far_behind_catches_up_through_install_snapshot, .timeo
 	/* Far past what the leader's log keeps (RC_LOG_ENTRIES_MAX / 2 entries). */
 	write_rounds_fast(2, 2 + 3 * RC_LOG_ENTRIES_MAX / KEYS);
 	int last = 2 + 3 * RC_LOG_ENTRIES_MAX / KEYS;
+
 	node_up(f);
 	/* The leader keeps committing while the follower catches up. */
 	write_rounds_fast(last + 1, last + 20);
-	check_round(last + 20);
-	l = wait_leader();
+	*leader = wait_leader();
+	*follower = f;
+	return last + 20;
+}
+
+Test(recovery, mutation_snapshot_ahead_is_caught, .timeout = 120)
+{
+	int l, f;
+
+	if (!rc_mutations_built())
+		cr_skip_test("planted bugs are built with -Dmutations=true only");
+	rc_mutation_set(RC_MUTATION_SNAPSHOT_AHEAD);
+	snap_every = 50000;
+	cluster_up();
+	far_behind_follower(&l, &f);
+	cr_assert_geq(rc_node_stats(nodes[f])->snapshots_installed, 1);
+	cr_assert(!digests_agree(), "a snapshot labelled past its state went unnoticed");
+	cluster_down();
+	rc_mutation_set(RC_MUTATION_NONE);
+	snap_every = 0;
+}
+
+Test(recovery, a_follower_far_behind_catches_up_through_install_snapshot, .timeout = 120)
+{
+	int l, f, last;
+
+	snap_every = 50000;
+	cluster_up();
+	last = far_behind_follower(&l, &f);
+	check_round(last);
 	cr_assert_geq(rc_node_stats(nodes[f])->snapshots_installed, 1,
 		      "the follower caught up without a snapshot");
 	cr_assert_geq(rc_node_stats(nodes[l])->snapshots_sent, 1);
@@ -498,8 +566,8 @@ Test(recovery, a_follower_far_behind_catches_up_through_install_snapshot, .timeo
 	node_down(f);
 	node_up(f);
 	cr_assert_gt(rc_wal_info(wals[f])->snap.index, 0);
-	write_round(last + 21);
-	check_round(last + 21);
+	write_round(last + 1);
+	check_round(last + 1);
 	cluster_down();
 	snap_every = 0;
 }

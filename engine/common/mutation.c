@@ -16,6 +16,7 @@ static const char *const mutation_names[RC_MUTATION_COUNT] = {
 	[RC_MUTATION_COMMIT_PAST_DURABLE] = "commit-past-durable",
 	[RC_MUTATION_ACK_BEFORE_SYNC] = "ack-before-sync",
 	[RC_MUTATION_IGNORE_CRC] = "ignore-crc",
+	[RC_MUTATION_SNAPSHOT_AHEAD] = "snapshot-ahead",
 };
 
 #ifdef RC_MUTATIONS

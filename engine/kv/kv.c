@@ -49,6 +49,9 @@ struct rc_kv {
 	uint8_t *items;
 	struct kv_item *free_list;
 	_Atomic uint64_t applied_index;
+	/* FNV-1a over every applied command (index, then bytes): replicas that applied the same
+	 * entries hold the same digest. */
+	_Atomic uint64_t digest;
 	/* Outcomes of the entries the node's apply callbacks applied last. */
 	uint64_t results_first;
 	uint32_t results_count;
@@ -323,6 +326,19 @@ kv_write(struct rc_kv *kv, uint64_t index, const struct rc_kv_command *c, struct
 	return true;
 }
 
+/* Folds one applied command into a digest (FNV-1a 64). */
+static uint64_t
+kv_digest_fold(uint64_t h, uint64_t index, const void *cmd, uint32_t bytes)
+{
+	const uint8_t *p = cmd;
+
+	for (int i = 0; i < 8; i++)
+		h = (h ^ (uint8_t)(index >> (8 * i))) * 0x100000001b3ull;
+	for (uint32_t i = 0; i < bytes; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
 /* Applies the command committed at index; see kv.h. */
 bool
 rc_kv_apply(struct rc_kv *kv, uint64_t index, const void *cmd, uint32_t bytes,
@@ -363,6 +379,8 @@ rc_kv_apply(struct rc_kv *kv, uint64_t index, const void *cmd, uint32_t bytes,
 		return false;
 	}
 	kv->stats.applied++;
+	atomic_store_explicit(&kv->digest, kv_digest_fold(kv->digest, index, cmd, bytes),
+			      memory_order_relaxed);
 	atomic_store_explicit(&kv->applied_index, index, memory_order_release);
 	return true;
 }
@@ -428,8 +446,9 @@ rc_kv_stats(const struct rc_kv *kv)
 /* ---- Snapshots ----------------------------------------------------------------------------- */
 
 #define KV_SNAP_MAGIC "RCKVSNAP"
-#define KV_SNAP_VERSION 1u
-#define KV_SNAP_HEADER_BYTES 32u /* magic 8, version 4, reserved 4, index 8, count 8 */
+#define KV_SNAP_VERSION 2u
+/* magic 8, version 4, reserved 4, index 8, count 8, digest 8 */
+#define KV_SNAP_HEADER_BYTES 40u
 #define KV_SNAP_RECORD_BYTES 12u /* key length 2, value length 2, version 8 */
 
 /* A growing buffer the snapshot is built in, then written in one go. */
@@ -505,6 +524,7 @@ rc_kv_snapshot_save(struct rc_kv *kv, int fd, uint64_t *index)
 	kv_le(hdr + 8, KV_SNAP_VERSION, 4);
 	kv_le(hdr + 16, applied, 8);
 	kv_le(hdr + 24, kv->stats.keys, 8);
+	kv_le(hdr + 32, atomic_load_explicit(&kv->digest, memory_order_relaxed), 8);
 	kv_buf_put(&b, hdr, sizeof(hdr));
 	cds_lfht_for_each(kv->ht, &iter, node) {
 		const struct kv_item *it = caa_container_of(node, struct kv_item, node);
@@ -656,6 +676,7 @@ rc_kv_snapshot_restore(struct rc_kv *kv, int fd, uint64_t *index)
 	if (rc == 0) {
 		uint64_t applied = kv_get_le(b.p + 16, 8);
 
+		atomic_store_explicit(&kv->digest, kv_get_le(b.p + 32, 8), memory_order_relaxed);
 		atomic_store_explicit(&kv->applied_index, applied, memory_order_release);
 		if (index != NULL)
 			*index = applied;
@@ -693,6 +714,13 @@ rc_kv_get(const struct rc_kv *kv, const void *key, uint32_t key_len, void *buf, 
 	}
 	rc_rcu_read_unlock();
 	return r;
+}
+
+/* The digest of every command applied so far. */
+uint64_t
+rc_kv_digest(const struct rc_kv *kv)
+{
+	return atomic_load_explicit(&kv->digest, memory_order_acquire);
 }
 
 /* The last index applied. */

@@ -25,6 +25,7 @@
 
 #include <replicore/assert.h>
 #include <replicore/log.h>
+#include <replicore/mutation.h>
 #include <replicore/node.h>
 #include <replicore/rcu.h>
 #include <replicore/snapshot.h>
@@ -1155,6 +1156,8 @@ node_image_take(struct rc_node *n)
 	if (rc == 0 && im->index > n->apply_done)
 		rc = -EINVAL;
 	im->index = n->apply_done;
+	if (RC_MUTATED(RC_MUTATION_SNAPSHOT_AHEAD) && n->raft->last_index > im->index)
+		im->index += (n->raft->last_index - im->index + 1) / 2; /* a planted bug */
 	if (rc == 0) {
 		im->bytes = (uint64_t)st.st_size;
 		im->data = mmap(NULL, im->bytes, PROT_READ, MAP_SHARED, im->fd, 0);

@@ -132,7 +132,8 @@ bool rc_kv_result_of(const struct rc_kv *kv, uint64_t index, enum rc_kv_result *
 
 /*
  * Snapshots. rc_kv_snapshot_save() writes the whole table as of the last applied index to fd
- * (from the current offset): "RCKVSNAP", a version, the applied index, the key count, then per
+ * (from the current offset): "RCKVSNAP", a version, the applied index, the key count, the digest
+ * of applied commands (rc_kv_digest), then per
  * key its length, value length, version, key and value, then a 64-bit checksum of all that (all
  * little-endian). Call it on the apply thread between two applies, so that the snapshot is the
  * state at exactly one index (writing it off the loop comes with the write-ahead log).
@@ -162,6 +163,13 @@ const struct rc_kv_stats *rc_kv_stats(const struct rc_kv *kv);
  */
 enum rc_kv_result rc_kv_get(const struct rc_kv *kv, const void *key, uint32_t key_len, void *buf,
 			    uint32_t cap, uint32_t *value_len, uint64_t *version);
+
+/*
+ * A digest of every command applied so far (their indexes and bytes, FNV-1a; carried by
+ * snapshots): two replicas that applied the same entries up to the same index hold the same one.
+ * Read it between applies (the node's thread, or once the node is idle).
+ */
+uint64_t rc_kv_digest(const struct rc_kv *kv);
 
 /* The last index applied to the table (readers may see it move on). */
 uint64_t rc_kv_applied_index(const struct rc_kv *kv);

@@ -19,6 +19,8 @@ enum rc_mutation {
 	RC_MUTATION_ACK_BEFORE_SYNC,	     /* the simulator's disk sends acks and votes when it
 					      * issues a write, not when it is durable */
 	RC_MUTATION_IGNORE_CRC,		     /* the log's decoder skips the CRC32C comparison */
+	RC_MUTATION_SNAPSHOT_AHEAD,	     /* a node labels a snapshot with an index past what its
+					      * state machine applied */
 	RC_MUTATION_COUNT
 };
 
