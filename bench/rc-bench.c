@@ -96,8 +96,8 @@ struct bench_opts {
 	bool wal_keep;	       /* wal: leave the logs on disk after the run */
 	uint64_t snapshot_entries; /* kv + wal: a snapshot every this many applied entries */
 	uint64_t lag_entries;	   /* kv: pause a follower this many entries (InstallSnapshot) */
-	const char *sweep;     /* KEY=V1,V2,... */
-	const char *sweep_out; /* PREFIX of PREFIX.csv and PREFIX.svg */
+	const char *sweep;	   /* KEY=V1,V2,... */
+	const char *sweep_out;	   /* PREFIX of PREFIX.csv and PREFIX.svg */
 };
 
 /* One lcore's loop state: the nodes it runs and what it measured. One writer: its lcore. */
@@ -140,11 +140,11 @@ static struct rc_node *bench_nodes[RC_NODES_MAX];
 static struct rc_node *_Atomic paused_node;
 static struct {
 	uint16_t follower;
-	uint64_t behind;      /* entries the leader committed while it was paused */
-	uint64_t target;      /* the leader's commit when it resumed */
-	double catch_up_s;    /* resume -> applied the target; < 0: not within the run */
-	uint64_t committed;   /* entries the leader committed during the catch-up */
-	uint64_t installed;   /* snapshots it installed */
+	uint64_t behind;    /* entries the leader committed while it was paused */
+	uint64_t target;    /* the leader's commit when it resumed */
+	double catch_up_s;  /* resume -> applied the target; < 0: not within the run */
+	uint64_t committed; /* entries the leader committed during the catch-up */
+	uint64_t installed; /* snapshots it installed */
 } lag;
 
 static struct bench_lcore lcores[BENCH_LCORES_MAX];
@@ -717,7 +717,7 @@ bench_parse(int argc, char **argv)
 			break;
 		case 'e':
 			opts.snapshot_entries = bench_parse_u32("snapshot-entries", optarg, 1,
-								 UINT32_MAX);
+								UINT32_MAX);
 			break;
 		case 'g':
 			opts.lag_entries = bench_parse_u32("lag-follower", optarg, 1, UINT32_MAX);
@@ -759,8 +759,9 @@ bench_parse(int argc, char **argv)
 		exit(2);
 	}
 	if (!kv && (opts.lag_entries > 0 || opts.snapshot_entries > 0)) {
-		fprintf(stderr, "rc-bench: --lag-follower and --snapshot-entries need --workload kv "
-				"(a snapshot is the state machine's)\n");
+		fprintf(stderr,
+			"rc-bench: --lag-follower and --snapshot-entries need --workload kv "
+			"(a snapshot is the state machine's)\n");
 		exit(2);
 	}
 	if (opts.lag_entries > 0 && opts.nodes < 3) {

@@ -95,7 +95,8 @@ walbench_write(const char *dir, uint64_t mib, uint32_t payload_bytes, uint32_t b
 		if (rc_wal_error(w) != 0)
 			break;
 	}
-	while (rc_wal_durable(w) < tickets[(writes - 1) % WALBENCH_INFLIGHT] && rc_wal_error(w) == 0)
+	while (rc_wal_durable(w) < tickets[(writes - 1) % WALBENCH_INFLIGHT] &&
+	       rc_wal_error(w) == 0)
 		;
 	double s = (double)(walbench_now_ns() - t0) / 1e9;
 
@@ -177,8 +178,8 @@ walbench_number(const char *name, const char *v, uint64_t max)
 	unsigned long long x = strtoull(v, &end, 10);
 
 	if (*v == '\0' || *end != '\0' || x == 0 || x > max) {
-		fprintf(stderr, "rc-walbench: %s wants a number in 1..%" PRIu64 ", not '%s'\n", name,
-			max, v);
+		fprintf(stderr, "rc-walbench: %s wants a number in 1..%" PRIu64 ", not '%s'\n",
+			name, max, v);
 		exit(2);
 	}
 	return x;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# rc-node, one replica per process: a bad config line is refused naming FILE:LINE (exit 2), then
+# rc-node, one replica per process: a bad config line is refused naming FILE:LINE (exit 2), so are
+# DPDK lines with transport = udp and snapshot_entries without wal_dir; then
 # tools/rc-node-cluster.sh runs a 3-process cluster over net_memif for a short bench and must exit 0
 # with commits > 0 in its report and in the JSON, the logs of the three nodes agreeing, and no
 # process of the run left behind.
@@ -28,6 +29,32 @@ rc=$?
 [ "$rc" -eq 2 ] || fail "bad config: exit status $rc, wanted 2"
 grep -q "$work/bad.conf:3: peer 2: '02:00:00:00:00:zz' is not a MAC address" "$work/bad.out" ||
 	fail "bad config: no FILE:LINE error: $(cat "$work/bad.out")"
+
+# 1b. Lines the chosen transport or storage cannot use are refused the same way, before any
+# transport or log is opened; --help documents the write-ahead log.
+cat >"$work/udp-vdev.conf" <<'EOF'
+node_id = 1
+transport = udp
+peer = 1 - 127.0.0.1 7401
+vdev = net_memif_1_2,role=server
+EOF
+"$rc_node" --config "$work/udp-vdev.conf" >"$work/udp-vdev.out" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "vdev with transport udp: exit status $rc, wanted 2"
+grep -q "$work/udp-vdev.conf:4: vdev: only with transport = dpdk" "$work/udp-vdev.out" ||
+	fail "vdev with transport udp: no FILE:LINE error: $(cat "$work/udp-vdev.out")"
+cat >"$work/snap.conf" <<'EOF'
+node_id = 1
+transport = udp
+peer = 1 - 127.0.0.1 7401
+snapshot_entries = 1000
+EOF
+"$rc_node" --config "$work/snap.conf" >"$work/snap.out" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "snapshot_entries without wal_dir: exit status $rc, wanted 2"
+grep -q "$work/snap.conf:4: snapshot_entries needs a write-ahead log" "$work/snap.out" ||
+	fail "snapshot_entries without wal_dir: no FILE:LINE error: $(cat "$work/snap.out")"
+"$rc_node" --help | grep -q "wal_dir = DIR" || fail "--help does not document wal_dir"
 
 # 2. The cluster: 3 processes, a short bench on the leader.
 timeout 90 bash "$cluster" --rc-node "$rc_node" --duration 2 --warmup 0.5 --json "$work/bench.json" \

@@ -571,3 +571,21 @@ Test(recovery, a_follower_far_behind_catches_up_through_install_snapshot, .timeo
 	cluster_down();
 	snap_every = 0;
 }
+
+Test(recovery, a_log_in_use_cannot_be_opened_again)
+{
+	char dir[64] = "/tmp/rc-recovery-XXXXXX", err[256] = "", cmd[96];
+	struct rc_wal_config wc;
+	struct rc_wal *a, *b = NULL;
+
+	cr_assert_not_null(mkdtemp(dir));
+	rc_wal_config_default(&wc, dir);
+	cr_assert_eq(rc_wal_open(&wc, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rc_wal_open(&wc, &b, err, sizeof(err)), -EWOULDBLOCK);
+	cr_assert_not_null(strstr(err, "another process holds this log"), "%s", err);
+	rc_wal_close(a);
+	cr_assert_eq(rc_wal_open(&wc, &b, err, sizeof(err)), 0, "%s", err);
+	rc_wal_close(b);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}

@@ -284,7 +284,7 @@ for _ in 1 2 3; do
 	done
 	states=$(for id in $(seq "$nodes"); do
 		[ -n "${dead[$id]:-}" ] && continue
-		grep '^rc-node: state' "$dir/node$id.log" | tail -n 1 | awk '{print $8, $10}'
+		grep '^rc-node: state' "$dir/node$id.log" | tail -n 1 | awk '{print $10, $12}'
 	done | sort -u)
 	if [ "$(printf '%s\n' "$states" | wc -l)" -eq 1 ] && [ -n "$states" ]; then
 		agree=1

@@ -30,18 +30,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <replicore/snapshot.h>
 #include <replicore/wal.h>
 
-/* The segment header, as engine/storage/wal.c writes and checks it. */
-#define SEG_MAGIC "RCWALSG1"
-#define SEG_VERSION 1u
-#define SEG_DATA_MIN ((RC_WAL_RECORD_HEADER_BYTES + RC_ENTRY_BYTES_MAX + 4095u) / 4096u * 4096u)
 #define SEG_NAME_BYTES 32
 #define VERDICT_BYTES 512
 
-/* The snapshot header, as engine/storage/snapshot.c writes and checks it. */
-#define SNAP_MAGIC "RCSNAP01"
-#define SNAP_VERSION 1u
 #define SNAP_NAME_BYTES 64
 
 struct segment {
@@ -88,46 +82,6 @@ usage(FILE *out)
 	      "Exit status: 0 printed (--verify: the log would open), 1 unreadable or (--verify)\n"
 	      "corrupt, 2 bad usage.\n",
 	      out);
-}
-
-/* Little-endian loads, as the format stores every integer. */
-static uint64_t
-le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Checks a segment header with rc_wal_open()'s rules; returns NULL or why it is refused. */
-static const char *
-header_check(const struct segment *s, uint64_t *data_bytes)
-{
-	const uint8_t *h = s->map;
-
-	if (s->file_bytes < RC_WAL_SEGMENT_HEADER_BYTES)
-		return "shorter than a segment header";
-	if (memcmp(h, SEG_MAGIC, 8) != 0)
-		return "bad segment magic";
-	if (le32(h + 60) != rc_crc32c(0, h, 60))
-		return "segment header CRC32C mismatch";
-	if (le32(h + 8) != SEG_VERSION)
-		return "unknown segment version";
-	if (le64(h + 16) != s->number)
-		return "segment number differs from the file name";
-	*data_bytes = le64(h + 24);
-	if (*data_bytes < SEG_DATA_MIN || *data_bytes % RC_WAL_ALIGN != 0 ||
-	    s->file_bytes < RC_WAL_SEGMENT_HEADER_BYTES + *data_bytes)
-		return "segment data size does not match the file";
-	return NULL;
 }
 
 /* True when p[0..n) holds only zero bytes. */
@@ -239,16 +193,6 @@ load_segments(const char *dir, struct segment **out)
 	return n;
 }
 
-/* True for the names rc_snap_latest() considers, parsed as it parses them; sets index, term. */
-static bool
-snapshot_name(const char *name, uint64_t *index, uint64_t *term)
-{
-	char tail[8];
-
-	return strlen(name) == 43 && strcmp(name + 38, ".snap") == 0 &&
-	       sscanf(name, "snap-%16" SCNx64 "-%16" SCNx64 ".sna%1s", index, term, tail) == 3;
-}
-
 /* True for a snapshot's temporary file (snap-*.tmp): ignored, removed at the next start. */
 static bool
 snapshot_tmp_name(const char *name)
@@ -262,24 +206,14 @@ snapshot_tmp_name(const char *name)
 static void
 snapshot_check(struct snapshot *s, const uint8_t *p)
 {
-	if (s->file_bytes < RC_SNAP_HEADER_BYTES)
-		s->why = "shorter than a snapshot header";
-	else if (memcmp(p, SNAP_MAGIC, 8) != 0)
-		s->why = "bad snapshot magic";
-	else if (le32(p + 60) != rc_crc32c(0, p, 60))
-		s->why = "snapshot header CRC32C mismatch";
-	else if (le32(p + 8) != SNAP_VERSION)
-		s->why = "unknown snapshot version";
-	else if (le64(p + 16) != s->index || le64(p + 24) != s->term || s->index == 0 ||
-		 s->term == 0)
-		s->why = "index or term differ from the file name";
-	else if (s->file_bytes != RC_SNAP_HEADER_BYTES + le64(p + 32))
-		s->why = "file size does not match the header";
+	struct rc_snap_info info;
+
+	s->why = rc_snap_header_check(p, s->file_bytes, s->name, &info);
 	s->why_offset = 0;
 	if (s->why != NULL)
 		return;
-	s->body_bytes = le64(p + 32);
-	if (le32(p + 40) != rc_crc32c(0, p + RC_SNAP_HEADER_BYTES, s->body_bytes)) {
+	s->body_bytes = info.bytes;
+	if (info.crc != rc_crc32c(0, p + RC_SNAP_HEADER_BYTES, s->body_bytes)) {
 		s->why = "snapshot body CRC32C mismatch";
 		s->why_offset = RC_SNAP_HEADER_BYTES;
 	}
@@ -320,7 +254,7 @@ load_snapshots(const char *dir, struct snapshot **out, int *tmp_files, char *new
 		uint64_t index, term;
 
 		*tmp_files += snapshot_tmp_name(de->d_name);
-		if (!snapshot_name(de->d_name, &index, &term))
+		if (!rc_snap_parse_name(de->d_name, &index, &term))
 			continue;
 		if (n == cap) {
 			struct snapshot *nv;
@@ -590,7 +524,8 @@ main(int argc, char **argv)
 	/* Headers, in order, with rc_wal_open()'s rules: the first refused one ends the log. A
 	 * last segment of zeroes is one created ahead before a crash: recovery reuses it. */
 	for (int i = 0; i < n; i++) {
-		const char *why = header_check(&segs[i], &segs[i].data_bytes);
+		const char *why = rc_wal_segment_header_check(segs[i].map, segs[i].file_bytes,
+							      segs[i].number, &segs[i].data_bytes);
 
 		if (why != NULL && i == n - 1 && all_zero(segs[i].map, segs[i].file_bytes)) {
 			unfinished = &segs[i];

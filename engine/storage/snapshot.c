@@ -19,9 +19,6 @@
 
 #include "../wire/wire_le.h"
 
-#define SNAP_MAGIC "RCSNAP01"
-#define SNAP_VERSION 1u
-
 static void
 snap_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -32,20 +29,6 @@ snap_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* Encodes the header of a snapshot. */
-static void
-snap_header(uint8_t *h, uint64_t index, uint64_t term, uint64_t bytes, uint32_t crc)
-{
-	memset(h, 0, RC_SNAP_HEADER_BYTES);
-	memcpy(h, SNAP_MAGIC, 8);
-	wire_put_u32(h + 8, SNAP_VERSION);
-	wire_put_u64(h + 16, index);
-	wire_put_u64(h + 24, term);
-	wire_put_u64(h + 32, bytes);
-	wire_put_u32(h + 40, crc);
-	wire_put_u32(h + 60, rc_crc32c(0, h, 60));
 }
 
 /* Writes all of buf at fd; returns 0 or -errno. */
@@ -79,7 +62,7 @@ rc_snap_write(const char *dir, uint64_t index, uint64_t term, const void *body, 
 	snprintf(path, sizeof(path), "%s/snap-%016" PRIx64 "-%016" PRIx64 ".snap", dir, index,
 		 term);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	snap_header(h, index, term, bytes, rc_crc32c(0, body, bytes));
+	rc_snap_header_encode(h, index, term, bytes, rc_crc32c(0, body, bytes));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		snap_err(err, errlen, "%s: open: %s", tmp, strerror(errno));
@@ -107,43 +90,16 @@ rc_snap_write(const char *dir, uint64_t index, uint64_t term, const void *body, 
 	return rc;
 }
 
-/* Parses "snap-<16 hex>-<16 hex>.snap"; returns true and the index. */
-static bool
-snap_parse_name(const char *name, uint64_t *index, uint64_t *term)
-{
-	char tail[8];
-
-	return strlen(name) == 43 && strcmp(name + 38, ".snap") == 0 &&
-	       sscanf(name, "snap-%16" SCNx64 "-%16" SCNx64 ".sna%1s", index, term, tail) == 3;
-}
-
 /* Reads and checks the header of dir/name into *info; NULL or why it is refused. */
 static const char *
 snap_check_header(int fd, const char *name, struct rc_snap_info *info)
 {
 	uint8_t h[RC_SNAP_HEADER_BYTES];
 	struct stat st;
-	uint64_t index, term;
 
 	if (fstat(fd, &st) != 0 || pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return "shorter than a snapshot header";
-	if (memcmp(h, SNAP_MAGIC, 8) != 0)
-		return "bad snapshot magic";
-	if (wire_get_u32(h + 60) != rc_crc32c(0, h, 60))
-		return "snapshot header CRC32C mismatch";
-	if (wire_get_u32(h + 8) != SNAP_VERSION)
-		return "unknown snapshot version";
-	snap_parse_name(name, &index, &term);
-	info->index = wire_get_u64(h + 16);
-	info->term = wire_get_u64(h + 24);
-	info->bytes = wire_get_u64(h + 32);
-	info->crc = wire_get_u32(h + 40);
-	if (info->index != index || info->term != term || info->index == 0 || info->term == 0)
-		return "index or term differ from the file name";
-	if ((uint64_t)st.st_size != RC_SNAP_HEADER_BYTES + info->bytes)
-		return "file size does not match the header";
-	snprintf(info->name, sizeof(info->name), "%s", name);
-	return NULL;
+	return rc_snap_header_check(h, (uint64_t)st.st_size, name, info);
 }
 
 /* Reads the body of an open snapshot and checks its CRC; 0 or a negative errno. */
@@ -188,7 +144,7 @@ rc_snap_latest(const char *dir, struct rc_snap_info *info, char *err, size_t err
 	while ((de = readdir(d)) != NULL) {
 		uint64_t index, term;
 
-		if (snap_parse_name(de->d_name, &index, &term) && index > best_index) {
+		if (rc_snap_parse_name(de->d_name, &index, &term) && index > best_index) {
 			best_index = index;
 			memcpy(best, de->d_name, strlen(de->d_name) + 1); /* 43 bytes */
 		}
@@ -270,7 +226,7 @@ rc_snap_remove_older(const char *dir, uint64_t index)
 		bool tmp = len > 4 && strncmp(de->d_name, "snap-", 5) == 0 &&
 			   strcmp(de->d_name + len - 4, ".tmp") == 0;
 
-		if (tmp || (snap_parse_name(de->d_name, &i, &t) && i < index)) {
+		if (tmp || (rc_snap_parse_name(de->d_name, &i, &t) && i < index)) {
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 			removed += unlink(path) == 0;
 		}

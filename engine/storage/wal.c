@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,17 +36,11 @@
 
 #include "../wire/wire_le.h"
 
-#define WAL_SEGMENT_MAGIC "RCWALSG1"
-#define WAL_VERSION 1u
 #define WAL_PATH_MAX 4096
 /* Segments tracked for compaction; past this many, the oldest stays on disk untracked. */
 #define WAL_LIVE_MAX 4096u
-/* The smallest segment data size: whole 4 KiB pages that hold the largest entry record (a record
- * never spans two segments). */
-#define WAL_SEGMENT_DATA_MIN                                                                       \
-	((RC_WAL_RECORD_HEADER_BYTES + RC_ENTRY_BYTES_MAX + 4095u) / 4096u * 4096u)
 _Static_assert(RC_ENTRY_BYTES_MAX % RC_WAL_ALIGN == 0, "a largest entry needs no padding");
-_Static_assert(WAL_SEGMENT_DATA_MIN >= RC_WAL_RECORD_HEADER_BYTES + RC_ENTRY_BYTES_MAX +
+_Static_assert(RC_WAL_SEGMENT_DATA_MIN >= RC_WAL_RECORD_HEADER_BYTES + RC_ENTRY_BYTES_MAX +
 					       RC_WAL_WRITE_OVERHEAD,
 	       "a segment holds a largest entry and a write's SYNC records");
 
@@ -64,6 +59,7 @@ struct rc_wal {
 	struct rc_wal_config cfg;
 	char dir[WAL_PATH_MAX];
 	int dirfd;
+	int lockfd; /* flock()ed for the log's life */
 	struct rc_wal_info info;
 	uint64_t data_bytes; /* per segment */
 	/* Recovery: the segments found, and where each entry first..last lives. */
@@ -158,39 +154,6 @@ wal_seg_name(char *buf, size_t len, uint64_t number)
 	snprintf(buf, len, "wal-%016" PRIx64 ".seg", number);
 }
 
-/* Encodes the 64-byte header of segment number. */
-static void
-wal_seg_header(uint8_t *h, uint64_t number, uint64_t data_bytes)
-{
-	memset(h, 0, RC_WAL_SEGMENT_HEADER_BYTES);
-	memcpy(h, WAL_SEGMENT_MAGIC, 8);
-	wire_put_u32(h + 8, WAL_VERSION);
-	wire_put_u64(h + 16, number);
-	wire_put_u64(h + 24, data_bytes);
-	wire_put_u32(h + 60, rc_crc32c(0, h, 60));
-}
-
-/* Checks a segment header; returns NULL or why it is refused. */
-static const char *
-wal_seg_header_check(const uint8_t *h, size_t file_bytes, uint64_t number, uint64_t *data_bytes)
-{
-	if (file_bytes < RC_WAL_SEGMENT_HEADER_BYTES)
-		return "shorter than a segment header";
-	if (memcmp(h, WAL_SEGMENT_MAGIC, 8) != 0)
-		return "bad segment magic";
-	if (wire_get_u32(h + 60) != rc_crc32c(0, h, 60))
-		return "segment header CRC32C mismatch";
-	if (wire_get_u32(h + 8) != WAL_VERSION)
-		return "unknown segment version";
-	if (wire_get_u64(h + 16) != number)
-		return "segment number differs from the file name";
-	*data_bytes = wire_get_u64(h + 24);
-	if (*data_bytes < WAL_SEGMENT_DATA_MIN || *data_bytes % RC_WAL_ALIGN != 0 ||
-	    file_bytes < RC_WAL_SEGMENT_HEADER_BYTES + *data_bytes)
-		return "segment data size does not match the file";
-	return NULL;
-}
-
 /* Creates segment number, preallocated, header written and synced, directory synced. */
 static int
 wal_seg_create(struct rc_wal *w, uint64_t number)
@@ -205,14 +168,16 @@ wal_seg_create(struct rc_wal *w, uint64_t number)
 		fd = openat(w->dirfd, name, O_RDWR | O_CLOEXEC); /* created ahead before a crash */
 	if (fd < 0)
 		return -errno;
-	wal_seg_header(h, number, w->data_bytes);
-	if (posix_fallocate(fd, 0, (off_t)(RC_WAL_SEGMENT_HEADER_BYTES + w->data_bytes)) != 0 ||
-	    pwrite(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || fdatasync(fd) != 0 ||
-	    fsync(w->dirfd) != 0) {
-		int e = errno != 0 ? -errno : -EIO;
+	rc_wal_segment_header_encode(h, number, w->data_bytes);
+	/* posix_fallocate() returns its error; the others set errno. */
+	int e = posix_fallocate(fd, 0, (off_t)(RC_WAL_SEGMENT_HEADER_BYTES + w->data_bytes));
 
+	if (e == 0 && (pwrite(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || fdatasync(fd) != 0 ||
+		       fsync(w->dirfd) != 0))
+		e = errno != 0 ? errno : EIO;
+	if (e != 0) {
 		close(fd);
-		return e;
+		return -e;
 	}
 	return fd;
 }
@@ -359,7 +324,7 @@ wal_recover_map(struct rc_wal *w, uint32_t i, char *err, size_t errlen)
 	/* Recovery reads it front to back, once: read ahead (a cold 1 GiB log starts faster). */
 	if (s->map != NULL)
 		madvise((void *)s->map, s->map_bytes, MADV_WILLNEED);
-	why = wal_seg_header_check(s->map, s->map_bytes, s->number, &data_bytes);
+	why = rc_wal_segment_header_check(s->map, s->map_bytes, s->number, &data_bytes);
 	if (why != NULL && i + 1 == w->seg_count && wal_all_zero(s->map, s->map_bytes))
 		return 1; /* created ahead, the crash came before its header was synced */
 	if (why == NULL && i > 0 && s->number != w->segs[i - 1].number + 1)
@@ -540,13 +505,13 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 	int n, rc;
 
 	if (cfg->dir == NULL || strlen(cfg->dir) >= WAL_PATH_MAX ||
-	    cfg->segment_bytes < WAL_SEGMENT_DATA_MIN || cfg->segment_bytes % 4096 != 0 ||
+	    cfg->segment_bytes < RC_WAL_SEGMENT_DATA_MIN || cfg->segment_bytes % 4096 != 0 ||
 	    cfg->segment_bytes > (1ull << 40) || cfg->ring_bytes < (1u << 16) ||
 	    (cfg->ring_bytes & (cfg->ring_bytes - 1)) != 0) {
 		wal_err(err, errlen,
 			"wal: bad configuration (segment_bytes a multiple of 4096 and >= %u, "
 			"ring_bytes a power of two >= 64 KiB)",
-			WAL_SEGMENT_DATA_MIN);
+			RC_WAL_SEGMENT_DATA_MIN);
 		return -EINVAL;
 	}
 	w = calloc(1, sizeof(*w));
@@ -557,7 +522,7 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 	w->cfg.dir = w->dir;
 	w->data_bytes = cfg->segment_bytes;
 	w->cur_fd = w->next_fd = w->prev_fd = -1;
-	w->dirfd = -1;
+	w->dirfd = w->lockfd = -1;
 	if (mkdir(w->dir, 0755) != 0 && errno != EEXIST) {
 		wal_err(err, errlen, "%s: mkdir: %s", w->dir, strerror(errno));
 		rc = -errno;
@@ -567,6 +532,14 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 	if (w->dirfd < 0) {
 		wal_err(err, errlen, "%s: open: %s", w->dir, strerror(errno));
 		rc = -errno;
+		goto fail;
+	}
+	/* One process at a time: a second one must not recover (zero a tail) under a writer. */
+	w->lockfd = openat(w->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (w->lockfd < 0 || flock(w->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		rc = -errno;
+		wal_err(err, errlen, "%s/LOCK: %s", w->dir,
+			rc == -EWOULDBLOCK ? "another process holds this log" : strerror(-rc));
 		goto fail;
 	}
 	if (w->cfg.base_index == 0) {
@@ -1138,6 +1111,8 @@ rc_wal_close(struct rc_wal *w)
 		close(w->prev_fd);
 	if (w->dirfd >= 0)
 		close(w->dirfd);
+	if (w->lockfd >= 0)
+		close(w->lockfd); /* the lock goes with it */
 	free(w->segs);
 	free(w->ring);
 	free(w->samples);

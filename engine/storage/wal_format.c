@@ -145,6 +145,43 @@ rc_wal_encode_snapshot(void *dst, uint64_t index, uint64_t term)
 	return wal_finish(dst, RC_WAL_SNAPSHOT, 0, 0, index, term);
 }
 
+#define WAL_SEGMENT_MAGIC "RCWALSG1"
+#define WAL_SEGMENT_VERSION 1u
+
+/* Encodes a segment header; see wal.h. */
+void
+rc_wal_segment_header_encode(uint8_t *h, uint64_t number, uint64_t data_bytes)
+{
+	memset(h, 0, RC_WAL_SEGMENT_HEADER_BYTES);
+	memcpy(h, WAL_SEGMENT_MAGIC, 8);
+	wire_put_u32(h + 8, WAL_SEGMENT_VERSION);
+	wire_put_u64(h + 16, number);
+	wire_put_u64(h + 24, data_bytes);
+	wire_put_u32(h + 60, rc_crc32c(0, h, 60));
+}
+
+/* Checks a segment header; see wal.h. */
+const char *
+rc_wal_segment_header_check(const uint8_t *h, uint64_t file_bytes, uint64_t number,
+			    uint64_t *data_bytes)
+{
+	if (file_bytes < RC_WAL_SEGMENT_HEADER_BYTES)
+		return "shorter than a segment header";
+	if (memcmp(h, WAL_SEGMENT_MAGIC, 8) != 0)
+		return "bad segment magic";
+	if (wire_get_u32(h + 60) != rc_crc32c(0, h, 60))
+		return "segment header CRC32C mismatch";
+	if (wire_get_u32(h + 8) != WAL_SEGMENT_VERSION)
+		return "unknown segment version";
+	if (wire_get_u64(h + 16) != number)
+		return "segment number differs from the file name";
+	*data_bytes = wire_get_u64(h + 24);
+	if (*data_bytes < RC_WAL_SEGMENT_DATA_MIN || *data_bytes % RC_WAL_ALIGN != 0 ||
+	    file_bytes < RC_WAL_SEGMENT_HEADER_BYTES + *data_bytes)
+		return "segment data size does not match the file";
+	return NULL;
+}
+
 /* Decodes one record; see wal.h. */
 enum rc_wal_status
 rc_wal_decode(const void *buf, size_t avail, struct rc_wal_record *rec, uint32_t *bytes)

@@ -27,6 +27,21 @@ struct rc_snap_info {
 	char name[64];	/* file name inside the directory */
 };
 
+/* ---- Names and headers (core library: no I/O) --------------------------------------------- */
+
+/* Writes the 64-byte header of a snapshot of bytes body bytes whose CRC32C is crc. */
+void rc_snap_header_encode(uint8_t *h, uint64_t index, uint64_t term, uint64_t bytes, uint32_t crc);
+/* True for "snap-<16 hex>-<16 hex>.snap", with the index and term it names. */
+bool rc_snap_parse_name(const char *name, uint64_t *index, uint64_t *term);
+/*
+ * Checks the header h of the snapshot file name (file_bytes long) against its name and size;
+ * returns NULL with *info filled (the body's CRC is info->crc), or why it is refused.
+ */
+const char *rc_snap_header_check(const uint8_t *h, uint64_t file_bytes, const char *name,
+				 struct rc_snap_info *info);
+
+/* ---- Files (runtime) ------------------------------------------------------------------------ */
+
 /*
  * Writes a snapshot of bytes body bytes durably into dir (temp file, fsync, rename, directory
  * fsync). Returns 0 or -errno, with the failing step in err.

@@ -105,6 +105,20 @@ uint32_t rc_wal_encode_roll(void *dst);
 /* Writes a SNAPSHOT record (the log replaced by a snapshot ending at index, term). */
 uint32_t rc_wal_encode_snapshot(void *dst, uint64_t index, uint64_t term);
 
+/* The smallest segment data size: whole 4 KiB pages that hold the largest entry record (a
+ * record never spans two segments). */
+#define RC_WAL_SEGMENT_DATA_MIN                                                                    \
+	((RC_WAL_RECORD_HEADER_BYTES + RC_ENTRY_BYTES_MAX + 4095u) / 4096u * 4096u)
+
+/* Writes the 64-byte header of segment number with data_bytes of data. */
+void rc_wal_segment_header_encode(uint8_t *h, uint64_t number, uint64_t data_bytes);
+/*
+ * Checks the header h of segment file number (file_bytes long); returns NULL and its data size,
+ * or why it is refused.
+ */
+const char *rc_wal_segment_header_check(const uint8_t *h, uint64_t file_bytes, uint64_t number,
+					uint64_t *data_bytes);
+
 /* Decodes the record at buf (avail bytes readable). On RC_WAL_OK fills *rec and *bytes. */
 enum rc_wal_status rc_wal_decode(const void *buf, size_t avail, struct rc_wal_record *rec,
 				 uint32_t *bytes);
@@ -241,7 +255,8 @@ struct rc_wal;
 /*
  * Opens (creating if empty) the log in cfg->dir and recovers it: every segment scanned, every
  * CRC checked, an unsynced tail dropped (its bytes zeroed on disk). On corruption before the tail
- * returns -EBADMSG and writes "file ...: offset N: reason" to err; nothing on disk changes.
+ * returns -EBADMSG and writes "file ...: offset N: reason" to err; nothing on disk changes. The
+ * directory is locked (DIR/LOCK, flock) until rc_wal_close(): a second opener gets -EWOULDBLOCK.
  * Other errors: -errno with the failing call in err.
  */
 int rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, size_t errlen);
