@@ -456,7 +456,7 @@ Test(snapshot_core, stale_snapshot_changes_nothing)
 	cr_expect_eq(r->applied, 4);
 	h_reset(n, 2);
 
-	/* Within the commit, from a later term: we follow that leader, and still install nothing. */
+	/* Within the commit, from a later term: we follow that leader, and install nothing. */
 	cr_expect_not(rc_raft_snapshot_wanted(r, 4, 7));
 	t_snapshot(n, 2, 4, 3, 7, 3);
 	cr_expect_eq(r->term, 7);

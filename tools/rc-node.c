@@ -969,7 +969,8 @@ node_memif_stale_sockets(void)
 			continue;
 		if (unlink(path) == 0)
 			fprintf(stderr,
-				"rc-node: node %u: removed %s, a memif socket no process holds (left "
+				"rc-node: node %u: removed %s, a memif socket no process "
+				"holds (left "
 				"by a process that was killed)\n",
 				conf.node_id, path);
 	}
@@ -1205,7 +1206,8 @@ node_wal_open(void)
 
 	if (conf.wal_dir == NULL) {
 		fprintf(stderr,
-			"rc-node: node %u: storage mem: volatile, NOT durable (a restart loses this "
+			"rc-node: node %u: storage mem: volatile, NOT durable (a restart "
+			"loses this "
 			"node's log; set wal_dir for a write-ahead log)\n",
 			conf.node_id);
 		return;

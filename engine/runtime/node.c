@@ -335,8 +335,8 @@ node_recover_apply(struct rc_node *n, uint64_t index, const void *payload, uint3
 			return 0;
 		if (tries == 1000000) {
 			fprintf(stderr,
-				"replicore: node %u: the state machine keeps refusing entry %" PRIu64
-				" while recovering\n",
+				"replicore: node %u: the state machine keeps refusing "
+				"entry %" PRIu64 " while recovering\n",
 				n->cfg.raft.id, index);
 			return -EAGAIN;
 		}
@@ -1580,8 +1580,8 @@ node_snap_requests(struct rc_node *n, uint32_t peers)
 		if (n->cfg.snapshot_save == NULL) {
 			if (!n->snap_unavailable_said)
 				fprintf(stderr,
-					"replicore: node %u: follower %u needs a snapshot and there is "
-					"no snapshot_save\n",
+					"replicore: node %u: follower %u needs a snapshot, "
+					"and there is no snapshot_save\n",
 					n->cfg.raft.id, n->peer_id[slot]);
 			n->snap_unavailable_said = true;
 			continue;

@@ -246,7 +246,7 @@ rc_wal_replay_record(struct rc_wal_replay *rp, const struct rc_wal_record *rec)
 	case RC_WAL_ENTRY: {
 		uint64_t prev_term;
 
-		/* The first entry after a compaction may be any the snapshot covers, or the next. */
+		/* The first entry after a compaction: any the snapshot covers, or the next. */
 		if (rp->entries == 0 && rp->syncs == 0 && rp->last_index == 0 && rec->index > 1 &&
 		    rec->index <= rp->base_index + 1)
 			rp->last_index = rec->index - 1;
