@@ -975,7 +975,10 @@ bench_wal_remove(void)
 		struct dirent *de;
 
 		while (d != NULL && (de = readdir(d)) != NULL) {
-			if (strncmp(de->d_name, "wal-", 4) == 0) {
+			/* The log's files only: segments, snapshots, the lock. */
+			if (strncmp(de->d_name, "wal-", 4) == 0 ||
+			    strncmp(de->d_name, "snap-", 5) == 0 ||
+			    strcmp(de->d_name, "LOCK") == 0) {
 				snprintf(path, sizeof(path), "%s/node-%u/%s", wal_run_dir, id,
 					 de->d_name);
 				unlink(path);

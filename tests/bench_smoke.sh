@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of rc-bench: a short run over net_ring in this process writes a JSON report that
-# bench/SCHEMA.md describes (types, ordered percentiles, mem storage not durable); compare passes
+# bench/SCHEMA.md describes (types, ordered percentiles, mem storage not durable), and a run on
+# write-ahead logs reports itself durable with its fdatasync figures; compare passes
 # a report against itself and fails a planted regression (half the commits, twice the p99); bad
 # flags exit 2 with a message; an EAL that cannot start exits non-zero with one line of its own.
 #
@@ -222,6 +223,39 @@ bad_flag "does not fit" --payload 2000 --frame 1500
 bad_flag "nosuch" --driver nosuch
 bad_flag "--duration" --duration -1
 bad_flag "--bogus" --bogus
+
+# ---- Durable storage: a write-ahead log per node ------------------------------------------------
+walout=$work/wal.json
+run wal --storage wal --wal-dir "$work/wal" --duration 1 --warmup 0.5 --json "$walout" -- \
+	-l 0-1 --no-huge --no-pci --no-shconf -m 512 --file-prefix=rc-smoke-wal-$$ \
+	--log-level=lib.eal:error
+if [ "$status" -ne 0 ]; then
+	fail "rc-bench --storage wal exited $status"
+	sed 's/^/  | /' "$work/wal.out" "$work/wal.err" >&2
+elif grep -q "NOT DURABLE" "$work/wal.out" || ! grep -q "fdatasync us" "$work/wal.out"; then
+	fail "the wal summary calls itself not durable, or has no fdatasync latency"
+elif ! python3 - "$walout" <<'PY'; then
+import json
+import sys
+
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+p, res = r["params"], r["results"]
+ok = (p["storage"] == "wal" and p["durable"] is True and res["syncs_per_sec"] > 0 and
+      0 < res["sync_latency_us"]["p50"] <= res["sync_latency_us"]["p99"])
+sys.exit(0 if ok else 1)
+PY
+	fail "the wal JSON report lacks storage wal, durable true or the fdatasync figures"
+	sed 's/^/  | /' "$walout" >&2
+elif [ -n "$(ls -A "$work/wal")" ]; then
+	fail "rc-bench --storage wal left its logs behind without --wal-keep"
+else
+	pass "rc-bench --storage wal: durable, fdatasync rate and latency reported, logs removed"
+fi
+rmdir "$runtime_root/rc-smoke-wal-$$" 2>/dev/null || true
+bad_flag "--wal-dir" --storage wal
+bad_flag "--wal-dir" --wal-dir "$work/x"
+bad_flag "--storage" --storage disk
+bad_flag "--workload kv" --lag-follower 1000
 
 # ---- The EAL cannot start: non-zero, one line of rc-bench's own --------------------------------
 run eal -- --vdev=net_nosuchpmd0 --no-huge --no-pci --no-shconf --file-prefix=rc-smoke-bad-$$

@@ -645,5 +645,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rc-waldump: corrupt: %s\n", snap_verdict);
 	if (verify && corrupt)
 		fprintf(stderr, "rc-waldump: corrupt: %s\n", verdict);
+	free(scans); /* the mappings go with the process */
+	free(segs);
+	free(snaps);
 	return verify && (corrupt || snap_verdict[0] != '\0') ? 1 : 0;
 }
