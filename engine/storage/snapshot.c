@@ -18,18 +18,7 @@
 #include <replicore/wal.h>
 
 #include "../wire/wire_le.h"
-
-static void
-snap_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "storage_err.h"
 
 /* Writes all of buf at fd; returns 0 or -errno. */
 static int
@@ -65,7 +54,7 @@ rc_snap_write(const char *dir, uint64_t index, uint64_t term, const void *body, 
 	rc_snap_header_encode(h, index, term, bytes, rc_crc32c(0, body, bytes));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		snap_err(err, errlen, "%s: open: %s", tmp, strerror(errno));
+		storage_err(err, errlen, "%s: open: %s", tmp, strerror(errno));
 		return -errno;
 	}
 	rc = snap_write_all(fd, h, sizeof(h));
@@ -84,7 +73,7 @@ rc_snap_write(const char *dir, uint64_t index, uint64_t term, const void *body, 
 			close(dfd);
 	}
 	if (rc != 0) {
-		snap_err(err, errlen, "%s: writing the snapshot: %s", tmp, strerror(-rc));
+		storage_err(err, errlen, "%s: writing the snapshot: %s", tmp, strerror(-rc));
 		unlink(tmp);
 	}
 	return rc;
@@ -161,15 +150,15 @@ rc_snap_latest(const char *dir, struct rc_snap_info *info, char *err, size_t err
 	snprintf(path, sizeof(path), "%s/%s", dir, best);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snap_err(err, errlen, "%s: open: %s", path, strerror(errno));
+		storage_err(err, errlen, "%s: open: %s", path, strerror(errno));
 		return -errno;
 	}
 	why = snap_check_header(fd, best, info);
 	if (why != NULL) {
 		close(fd);
-		snap_err(err, errlen,
-			 "%s: offset 0: %s: the snapshot is corrupt (nothing was changed)", path,
-			 why);
+		storage_err(err, errlen,
+			    "%s: offset 0: %s: the snapshot is corrupt (nothing was changed)", path,
+			    why);
 		memset(info, 0, sizeof(*info));
 		return -EBADMSG;
 	}
@@ -177,10 +166,11 @@ rc_snap_latest(const char *dir, struct rc_snap_info *info, char *err, size_t err
 	close(fd);
 	free(body);
 	if (rc != 0) {
-		snap_err(err, errlen, "%s: offset %u: %s (nothing was changed)", path,
-			 RC_SNAP_HEADER_BYTES,
-			 rc == -EBADMSG ? "snapshot body CRC32C mismatch: the snapshot is corrupt" :
-					  strerror(-rc));
+		storage_err(err, errlen, "%s: offset %u: %s (nothing was changed)", path,
+			    RC_SNAP_HEADER_BYTES,
+			    rc == -EBADMSG ?
+				    "snapshot body CRC32C mismatch: the snapshot is corrupt" :
+				    strerror(-rc));
 		memset(info, 0, sizeof(*info));
 		return rc;
 	}
@@ -198,14 +188,14 @@ rc_snap_read(const char *dir, const struct rc_snap_info *info, void **body, char
 	snprintf(path, sizeof(path), "%s/%s", dir, info->name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snap_err(err, errlen, "%s: open: %s", path, strerror(errno));
+		storage_err(err, errlen, "%s: open: %s", path, strerror(errno));
 		return -errno;
 	}
 	rc = snap_read_body(fd, info, body);
 	close(fd);
 	if (rc != 0)
-		snap_err(err, errlen, "%s: offset %u: %s", path, RC_SNAP_HEADER_BYTES,
-			 rc == -EBADMSG ? "snapshot body CRC32C mismatch" : strerror(-rc));
+		storage_err(err, errlen, "%s: offset %u: %s", path, RC_SNAP_HEADER_BYTES,
+			    rc == -EBADMSG ? "snapshot body CRC32C mismatch" : strerror(-rc));
 	return rc;
 }
 

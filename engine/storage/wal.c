@@ -35,6 +35,7 @@
 #include <replicore/wal.h>
 
 #include "../wire/wire_le.h"
+#include "storage_err.h"
 
 #define WAL_PATH_MAX 4096
 /* Segments tracked for compaction; past this many, the oldest stays on disk untracked. */
@@ -103,19 +104,6 @@ struct rc_wal {
 	uint64_t *samples; /* RC_WAL_SYNC_SAMPLES */
 	_Atomic uint64_t sample_count;
 };
-
-/* Writes a formatted error message to err. */
-static void
-wal_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t
 wal_now_ns(void)
@@ -310,7 +298,7 @@ wal_recover_map(struct rc_wal *w, uint32_t i, char *err, size_t errlen)
 	wal_seg_name(name, sizeof(name), s->number);
 	s->fd = openat(w->dirfd, name, O_RDWR | O_CLOEXEC);
 	if (s->fd < 0 || fstat(s->fd, &st) != 0) {
-		wal_err(err, errlen, "%s/%s: open: %s", w->dir, name, strerror(errno));
+		storage_err(err, errlen, "%s/%s: open: %s", w->dir, name, strerror(errno));
 		return -errno;
 	}
 	s->map_bytes = (size_t)st.st_size;
@@ -318,7 +306,7 @@ wal_recover_map(struct rc_wal *w, uint32_t i, char *err, size_t errlen)
 				     mmap(NULL, s->map_bytes, PROT_READ, MAP_SHARED, s->fd, 0);
 	if (s->map == MAP_FAILED) {
 		s->map = NULL;
-		wal_err(err, errlen, "%s/%s: mmap: %s", w->dir, name, strerror(errno));
+		storage_err(err, errlen, "%s/%s: mmap: %s", w->dir, name, strerror(errno));
 		return -errno;
 	}
 	/* Recovery reads it front to back, once: read ahead (a cold 1 GiB log starts faster). */
@@ -332,7 +320,7 @@ wal_recover_map(struct rc_wal *w, uint32_t i, char *err, size_t errlen)
 	if (why == NULL && i > 0 && data_bytes != w->data_bytes)
 		why = "segment data size differs from the previous segment's";
 	if (why != NULL) {
-		wal_err(err, errlen, "%s/%s: offset 0: %s", w->dir, name, why);
+		storage_err(err, errlen, "%s/%s: offset 0: %s", w->dir, name, why);
 		return -EBADMSG;
 	}
 	w->data_bytes = data_bytes;
@@ -417,7 +405,7 @@ wal_recover(struct rc_wal *w, char *err, size_t errlen)
 	if (stopped == w->seg_count)
 		stopped = w->seg_count - 1;
 	if (c.failed == RC_WAL_STATUS_COUNT) {
-		wal_err(err, errlen, "%s: out of memory indexing the log", w->dir);
+		storage_err(err, errlen, "%s: out of memory indexing the log", w->dir);
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -435,11 +423,12 @@ wal_recover(struct rc_wal *w, char *err, size_t errlen)
 				w->segs[j].map + RC_WAL_SEGMENT_HEADER_BYTES, w->data_bytes, 0);
 		if (durable_after) {
 			wal_seg_name(name, sizeof(name), w->segs[stopped].number);
-			wal_err(err, errlen,
-				"%s/%s: offset %" PRIu64 ": %s, and durable records follow: the "
-				"log is corrupt (nothing was changed)",
-				w->dir, name, RC_WAL_SEGMENT_HEADER_BYTES + stop_off,
-				rc_wal_strerror(why));
+			storage_err(err, errlen,
+				    "%s/%s: offset %" PRIu64
+				    ": %s, and durable records follow: the "
+				    "log is corrupt (nothing was changed)",
+				    w->dir, name, RC_WAL_SEGMENT_HEADER_BYTES + stop_off,
+				    rc_wal_strerror(why));
 			rc = -EBADMSG;
 			goto out;
 		}
@@ -468,8 +457,8 @@ wal_recover(struct rc_wal *w, char *err, size_t errlen)
 		rc = wal_zero_from(w, j, j == cut_seg ? cut_off : 0, &w->info.dropped_bytes);
 		if (rc != 0) {
 			wal_seg_name(name, sizeof(name), w->segs[j].number);
-			wal_err(err, errlen, "%s/%s: zeroing the unsynced tail: %s", w->dir, name,
-				strerror(-rc));
+			storage_err(err, errlen, "%s/%s: zeroing the unsynced tail: %s", w->dir,
+				    name, strerror(-rc));
 			goto out;
 		}
 	}
@@ -508,10 +497,10 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 	    cfg->segment_bytes < RC_WAL_SEGMENT_DATA_MIN || cfg->segment_bytes % 4096 != 0 ||
 	    cfg->segment_bytes > (1ull << 40) || cfg->ring_bytes < (1u << 16) ||
 	    (cfg->ring_bytes & (cfg->ring_bytes - 1)) != 0) {
-		wal_err(err, errlen,
-			"wal: bad configuration (segment_bytes a multiple of 4096 and >= %u, "
-			"ring_bytes a power of two >= 64 KiB)",
-			RC_WAL_SEGMENT_DATA_MIN);
+		storage_err(err, errlen,
+			    "wal: bad configuration (segment_bytes a multiple of 4096 and >= %u, "
+			    "ring_bytes a power of two >= 64 KiB)",
+			    RC_WAL_SEGMENT_DATA_MIN);
 		return -EINVAL;
 	}
 	w = calloc(1, sizeof(*w));
@@ -524,13 +513,13 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 	w->cur_fd = w->next_fd = w->prev_fd = -1;
 	w->dirfd = w->lockfd = -1;
 	if (mkdir(w->dir, 0755) != 0 && errno != EEXIST) {
-		wal_err(err, errlen, "%s: mkdir: %s", w->dir, strerror(errno));
+		storage_err(err, errlen, "%s: mkdir: %s", w->dir, strerror(errno));
 		rc = -errno;
 		goto fail;
 	}
 	w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w->dirfd < 0) {
-		wal_err(err, errlen, "%s: open: %s", w->dir, strerror(errno));
+		storage_err(err, errlen, "%s: open: %s", w->dir, strerror(errno));
 		rc = -errno;
 		goto fail;
 	}
@@ -538,8 +527,8 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 	w->lockfd = openat(w->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (w->lockfd < 0 || flock(w->lockfd, LOCK_EX | LOCK_NB) != 0) {
 		rc = -errno;
-		wal_err(err, errlen, "%s/LOCK: %s", w->dir,
-			rc == -EWOULDBLOCK ? "another process holds this log" : strerror(-rc));
+		storage_err(err, errlen, "%s/LOCK: %s", w->dir,
+			    rc == -EWOULDBLOCK ? "another process holds this log" : strerror(-rc));
 		goto fail;
 	}
 	if (w->cfg.base_index == 0) {
@@ -551,7 +540,7 @@ rc_wal_open(const struct rc_wal_config *cfg, struct rc_wal **out, char *err, siz
 	}
 	n = wal_list(w, &nums);
 	if (n < 0) {
-		wal_err(err, errlen, "%s: listing segments: %s", w->dir, strerror(-n));
+		storage_err(err, errlen, "%s: listing segments: %s", w->dir, strerror(-n));
 		rc = n;
 		goto fail;
 	}
