@@ -1310,7 +1310,8 @@ bench_print(const struct rc_bench_result *r)
 		lag.installed = rc_node_stats(bench_nodes[lag.follower - 1])->snapshots_installed;
 		if (lag.catch_up_s >= 0)
 			printf("  lagging follower   node %u, %" PRIu64
-			       " entries behind: caught up in %.1f ms (polled every ms) through %" PRIu64
+			       " entries behind: caught up in %.1f ms (polled every ms) "
+			       "through %" PRIu64
 			       " snapshot(s), while the leader committed %" PRIu64 " more\n",
 			       lag.follower, lag.behind, lag.catch_up_s * 1e3, lag.installed,
 			       lag.committed);
