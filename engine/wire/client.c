@@ -18,21 +18,12 @@ static enum rc_wire_error
 client_check_header(const uint8_t *p, uint32_t len, uint8_t type, uint32_t *cluster_id,
 		    uint64_t *id)
 {
-	if (len < RC_WIRE_HEADER_BYTES)
-		return RC_WIRE_ESHORT;
-	if (wire_get_u16(p) != RC_WIRE_MAGIC)
-		return RC_WIRE_EMAGIC;
-	if (p[2] != RC_WIRE_VERSION)
-		return RC_WIRE_EVERSION;
-	if (p[3] != type)
-		return RC_WIRE_ETYPE;
-	if (wire_get_u32(p + 12) != len - RC_WIRE_HEADER_BYTES)
-		return RC_WIRE_EBODY;
-	if (wire_get_u16(p + 8) != 0 || wire_get_u16(p + 10) != 0 || wire_get_u64(p + 24) != 0)
-		return RC_WIRE_EFIELD;
-	*cluster_id = wire_get_u32(p + 4);
-	*id = wire_get_u64(p + 16);
-	return RC_WIRE_OK;
+	uint16_t from, to;
+	enum rc_wire_error e = wire_check_header(p, len, type, 0, cluster_id, &from, &to, id);
+
+	if (e == RC_WIRE_OK && (from != 0 || to != 0))
+		e = RC_WIRE_EFIELD; /* client frames name no node */
+	return e;
 }
 
 /* The bytes of expected a CAS carries (none for "must be absent"). */

@@ -11,23 +11,13 @@ static enum rc_wire_error
 snap_check_header(const uint8_t *p, uint32_t len, uint8_t type, uint32_t body, uint32_t *cluster_id,
 		  uint16_t *from, uint16_t *to)
 {
-	if (len < RC_WIRE_HEADER_BYTES + body)
-		return RC_WIRE_ESHORT;
-	if (wire_get_u16(p) != RC_WIRE_MAGIC)
-		return RC_WIRE_EMAGIC;
-	if (p[2] != RC_WIRE_VERSION)
-		return RC_WIRE_EVERSION;
-	if (p[3] != type)
-		return RC_WIRE_ETYPE;
-	if (wire_get_u32(p + 12) != len - RC_WIRE_HEADER_BYTES)
-		return RC_WIRE_EBODY;
-	*cluster_id = wire_get_u32(p + 4);
-	*from = wire_get_u16(p + 8);
-	*to = wire_get_u16(p + 10);
-	if (*from == 0 || *from > RC_NODE_ID_MAX || *to == 0 || *to > RC_NODE_ID_MAX ||
-	    *from == *to || wire_get_u64(p + 24) != 0)
-		return RC_WIRE_EFIELD;
-	return RC_WIRE_OK;
+	uint64_t seq;
+	enum rc_wire_error e = wire_check_header(p, len, type, body, cluster_id, from, to, &seq);
+
+	if (e == RC_WIRE_OK && (*from == 0 || *from > RC_NODE_ID_MAX || *to == 0 ||
+				*to > RC_NODE_ID_MAX || *from == *to))
+		e = RC_WIRE_EFIELD;
+	return e;
 }
 
 /* Encodes a chunk; see snapshot.h. */

@@ -73,4 +73,32 @@ wire_put_header(uint8_t *p, uint8_t type, uint32_t cluster_id, uint16_t from, ui
 	wire_put_u64(p + 16, seq);
 }
 
+/*
+ * Checks the replicore header of a frame body p (len bytes) of type with at least body_min body
+ * bytes: magic, version, type, body length, reserved bytes. Fills the cluster, the sender, the
+ * receiver and the sequence; the caller checks from and to for its frame kind.
+ */
+static inline enum rc_wire_error
+wire_check_header(const uint8_t *p, uint32_t len, uint8_t type, uint32_t body_min,
+		  uint32_t *cluster_id, uint16_t *from, uint16_t *to, uint64_t *seq)
+{
+	if (len < RC_WIRE_HEADER_BYTES + body_min)
+		return RC_WIRE_ESHORT;
+	if (wire_get_u16(p) != RC_WIRE_MAGIC)
+		return RC_WIRE_EMAGIC;
+	if (p[2] != RC_WIRE_VERSION)
+		return RC_WIRE_EVERSION;
+	if (p[3] != type)
+		return RC_WIRE_ETYPE;
+	if (wire_get_u32(p + 12) != len - RC_WIRE_HEADER_BYTES)
+		return RC_WIRE_EBODY;
+	if (wire_get_u64(p + 24) != 0)
+		return RC_WIRE_EFIELD;
+	*cluster_id = wire_get_u32(p + 4);
+	*from = wire_get_u16(p + 8);
+	*to = wire_get_u16(p + 10);
+	*seq = wire_get_u64(p + 16);
+	return RC_WIRE_OK;
+}
+
 #endif
