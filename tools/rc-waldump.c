@@ -104,30 +104,6 @@ cmp_segment(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
-/* True for "wal-" 16 hex digits ".seg", the names rc_wal_open() reads; sets *number. */
-static bool
-segment_name(const char *name, uint64_t *number)
-{
-	if (strlen(name) != 24 || strncmp(name, "wal-", 4) != 0 || strcmp(name + 20, ".seg") != 0)
-		return false;
-	*number = 0;
-	for (int i = 4; i < 20; i++) {
-		char c = name[i];
-		unsigned d;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return false;
-		*number = *number << 4 | d;
-	}
-	return true;
-}
-
 /* Lists and maps (read-only) the segments of dir, sorted. Returns the count, or -1. */
 static int
 load_segments(const char *dir, struct segment **out)
@@ -144,7 +120,7 @@ load_segments(const char *dir, struct segment **out)
 	while ((de = readdir(d)) != NULL) {
 		uint64_t number;
 
-		if (!segment_name(de->d_name, &number))
+		if (!rc_wal_parse_segment_name(de->d_name, &number))
 			continue;
 		if (n == cap) {
 			struct segment *nv;
@@ -159,7 +135,7 @@ load_segments(const char *dir, struct segment **out)
 		}
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].number = number;
-		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+		snprintf(v[n].name, sizeof(v[n].name), "%.31s", de->d_name); /* 24 bytes */
 		n++;
 	}
 	closedir(d);

@@ -193,10 +193,8 @@ wal_list(struct rc_wal *w, uint64_t **out)
 		return -errno;
 	while ((de = readdir(d)) != NULL) {
 		uint64_t num;
-		char tail[8];
 
-		if (sscanf(de->d_name, "wal-%16" SCNx64 ".se%1s", &num, tail) != 2 ||
-		    strlen(de->d_name) != 24 || strcmp(de->d_name + 20, ".seg") != 0)
+		if (!rc_wal_parse_segment_name(de->d_name, &num))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;

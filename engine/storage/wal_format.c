@@ -148,6 +148,30 @@ rc_wal_encode_snapshot(void *dst, uint64_t index, uint64_t term)
 #define WAL_SEGMENT_MAGIC "RCWALSG1"
 #define WAL_SEGMENT_VERSION 1u
 
+/* Parses a segment file name; see wal.h. */
+bool
+rc_wal_parse_segment_name(const char *name, uint64_t *number)
+{
+	if (strlen(name) != 24 || strncmp(name, "wal-", 4) != 0 || strcmp(name + 20, ".seg") != 0)
+		return false;
+	*number = 0;
+	for (int i = 4; i < 20; i++) {
+		char c = name[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		*number = *number << 4 | d;
+	}
+	return true;
+}
+
 /* Encodes a segment header; see wal.h. */
 void
 rc_wal_segment_header_encode(uint8_t *h, uint64_t number, uint64_t data_bytes)

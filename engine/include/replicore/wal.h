@@ -110,6 +110,8 @@ uint32_t rc_wal_encode_snapshot(void *dst, uint64_t index, uint64_t term);
 #define RC_WAL_SEGMENT_DATA_MIN                                                                    \
 	((RC_WAL_RECORD_HEADER_BYTES + RC_ENTRY_BYTES_MAX + 4095u) / 4096u * 4096u)
 
+/* True for "wal-" 16 hex digits ".seg", the names rc_wal_open() reads; sets *number. */
+bool rc_wal_parse_segment_name(const char *name, uint64_t *number);
 /* Writes the 64-byte header of segment number with data_bytes of data. */
 void rc_wal_segment_header_encode(uint8_t *h, uint64_t number, uint64_t data_bytes);
 /*
